@@ -1,0 +1,37 @@
+// The device's answer on `<prefix>/<device>/ack`: exactly one per bonk command it received.
+import { z } from 'zod';
+import { bonkIdSchema } from './bonk.ts';
+
+export const ACK_RESULTS = ['done', 'duplicate', 'rejected', 'rate_limited'] as const;
+export type AckResult = (typeof ACK_RESULTS)[number];
+
+export const ackSchema = z.object({
+  /** The command's id; for a payload too broken to carry one, an id the device generated. */
+  id: bonkIdSchema,
+  result: z.enum(ACK_RESULTS),
+  /** Strikes actually made for this command. */
+  bonks: z.number().int().nonnegative(),
+  /** Epoch ms; null when nothing moved. */
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  /** Why it was rejected, rate limited or cut short. */
+  error: z.string().optional(),
+  /** Echo of the command's reason and labels, so watchers can show what caused the bonk. */
+  reason: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+export type Ack = z.infer<typeof ackSchema>;
+
+export function encodeAck(ack: Ack): string {
+  return JSON.stringify(ack);
+}
+
+export function parseAck(payload: Uint8Array | string): Ack | undefined {
+  try {
+    const text = typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
+    const parsed = ackSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

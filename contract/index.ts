@@ -1,0 +1,8 @@
+// The message contract every part imports: topics, payloads, ids, status, and config conventions.
+export * from './topics.ts';
+export * from './bonk.ts';
+export * from './ack.ts';
+export * from './status.ts';
+export * from './alert-id.ts';
+export * from './env-config.ts';
+export * from './logger.ts';
