@@ -1,0 +1,114 @@
+// Broker configuration: defaults, `off` ports, TLS pairs, the users file, and refusing anonymous access off loopback.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../contract/index.ts';
+import { loadBrokerConfig } from './config.ts';
+import { hashPassword, isPasswordHash, verifyPassword } from './passwords.ts';
+import { makeTempDir } from './test-support.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+async function usersFile(content: unknown): Promise<string> {
+  const dir = await makeTempDir();
+  cleanups.push(dir.remove);
+  const path = join(dir.path, 'users.json');
+  await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('loadBrokerConfig', () => {
+  it('has loopback defaults with anonymous access and level persistence', () => {
+    expect(loadBrokerConfig({})).toEqual({
+      host: '127.0.0.1', mqttPort: 1883, wsPort: 9001, httpPort: 9102, tls: undefined,
+      persistence: { kind: 'level', dataDir: '.bonker/broker' }, users: undefined, allowAnonymous: true, topicPrefix: 'bonker',
+    });
+  });
+
+  it('turns listeners off and reports every bad variable at once', () => {
+    const config = loadBrokerConfig({ BONKER_BROKER_WS_PORT: 'off', BONKER_BROKER_HTTP_PORT: 'off', BONKER_PERSISTENCE: 'memory' });
+    expect(config).toMatchObject({ wsPort: undefined, httpPort: undefined, persistence: { kind: 'memory' } });
+    const problems = problemsOf(() =>
+      loadBrokerConfig({ BONKER_BROKER_WS_PORT: 'on', BONKER_PERSISTENCE: 'redis', BONKER_TOPIC_PREFIX: 'a/#' }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^BONKER_BROKER_WS_PORT: expected a TCP port number 0-65535 or "off"/),
+      expect.stringMatching(/^BONKER_PERSISTENCE: expected one of level, memory/),
+      expect.stringMatching(/^BONKER_TOPIC_PREFIX: expected topic levels/),
+    ]);
+  });
+
+  it('wants a users file on a non-loopback host', () => {
+    expect(problemsOf(() => loadBrokerConfig({ BONKER_BROKER_HOST: '0.0.0.0' }))).toEqual([
+      expect.stringMatching(/^BONKER_USERS_FILE: required when BONKER_BROKER_HOST \(0\.0\.0\.0\) is not loopback/),
+    ]);
+  });
+
+  it('wants both TLS files, readable', () => {
+    expect(problemsOf(() => loadBrokerConfig({ BONKER_BROKER_TLS_CERT: '/nonexistent/cert.pem' }))).toEqual([
+      expect.stringMatching(/^BONKER_BROKER_TLS_KEY: expected a path too/),
+    ]);
+    const both = { BONKER_BROKER_TLS_CERT: '/nonexistent/cert.pem', BONKER_BROKER_TLS_KEY: '/nonexistent/key.pem' };
+    expect(problemsOf(() => loadBrokerConfig(both))).toHaveLength(2);
+  });
+
+  it('loads a valid users file and then allows no anonymous clients', async () => {
+    const password = await hashPassword('s3cret');
+    const path = await usersFile({ users: [{ username: 'tux', role: 'device', device: 'tux', password }] });
+    const config = loadBrokerConfig({ BONKER_BROKER_HOST: '0.0.0.0', BONKER_USERS_FILE: path });
+    expect(config.allowAnonymous).toBe(false);
+    expect(config.users).toEqual([{ username: 'tux', role: 'device', device: 'tux', password }]);
+  });
+
+  it('names each problem of a bad users file with its path, refusing plain-text passwords', async () => {
+    const hash = await hashPassword('x');
+    const path = await usersFile({
+      users: [
+        { username: 'edge', role: 'edge', password: 'hunter2' },
+        { username: 'tux', role: 'device', password: hash },
+        { username: 'boss', role: 'root', password: hash },
+        { username: 'edge', role: 'viewer', password: hash },
+      ],
+    });
+    const problems = problemsOf(() => loadBrokerConfig({ BONKER_USERS_FILE: path }));
+    expect(problems.join('\n')).not.toContain('hunter2');
+    expect(problems).toEqual([
+      expect.stringMatching(/^BONKER_USERS_FILE \(.*users\.json\): users\.0\.password: expected a hash made by hashPassword/),
+      expect.stringMatching(/: users\.1\.device: /),
+      expect.stringMatching(/: users\.2\.role: expected "role" to be one of edge, device, admin, viewer/),
+      expect.stringMatching(/: users\.3\.username: duplicate username "edge"/),
+    ]);
+  });
+
+  it('reports an unreadable or non-JSON users file', async () => {
+    expect(problemsOf(() => loadBrokerConfig({ BONKER_USERS_FILE: '/nonexistent/users.json' }))[0]).toMatch(/cannot be read \(ENOENT\)/);
+    const path = await usersFile('{ users: [');
+    expect(problemsOf(() => loadBrokerConfig({ BONKER_USERS_FILE: path }))[0]).toMatch(/not valid JSON/);
+  });
+});
+
+describe('passwords', () => {
+  it('hashes into a self-describing salted string and verifies only the right password', async () => {
+    const [a, b] = await Promise.all([hashPassword('bonk'), hashPassword('bonk')]);
+    expect(a).toMatch(/^scrypt\$N=16384,r=8,p=1\$/);
+    expect(a).not.toBe(b);
+    expect(isPasswordHash(a)).toBe(true);
+    expect(await verifyPassword('bonk', a)).toBe(true);
+    expect(await verifyPassword('bonK', a)).toBe(false);
+    expect(await verifyPassword('bonk', 'bonk')).toBe(false);
+    expect(isPasswordHash('scrypt$N=3,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$' + 'A'.repeat(44))).toBe(false);
+  });
+});

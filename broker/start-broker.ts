@@ -1,0 +1,99 @@
+// Starts the bundled broker: Aedes with our persistence, auth hooks and metrics, behind the configured listeners.
+import type { EventEmitter } from 'node:events';
+import { Aedes } from 'aedes';
+import { createTopics, type Logger } from '../contract/index.ts';
+import { createAcl } from './acl.ts';
+import { createAuthHooks } from './auth-hooks.ts';
+import type { BrokerConfig } from './config.ts';
+import { startListeners, type Listener } from './listeners.ts';
+import { createBrokerMetrics } from './metrics.ts';
+import { createOrderedPersistence } from './ordered-persistence.ts';
+import { describePersistence, openPersistence } from './persistence.ts';
+
+export interface RunningBroker {
+  aedes: Aedes;
+  host: string;
+  mqttPort: number;
+  wsPort?: number;
+  tlsPort?: number;
+  httpPort?: number;
+  /** Stops listeners and aedes, then closes the persistence; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface BrokerTestOverrides {
+  /** false restores aedes' unordered enqueues; only for showing that the no-strand test catches the bug. */
+  orderOutgoing?: boolean;
+}
+
+export async function startBroker(
+  config: BrokerConfig,
+  logger: Logger,
+  overrides: BrokerTestOverrides = {},
+): Promise<RunningBroker> {
+  const log = logger.child({ module: 'broker' });
+  const metrics = createBrokerMetrics();
+  const hooks = createAuthHooks({
+    users: config.users,
+    acl: createAcl(createTopics(config.topicPrefix)),
+    logger: log,
+    onRefused: metrics.refused,
+  });
+  const persistence = createOrderedPersistence(await openPersistence(config.persistence), {
+    ordered: overrides.orderOutgoing ?? true,
+  });
+  let aedes: Aedes | undefined;
+  let listeners: Listener[] = [];
+  try {
+    aedes = await Aedes.createBroker({
+      persistence,
+      ...hooks,
+      authorizeForward: (_client, packet) => {
+        metrics.forwarded();
+        return packet;
+      },
+    });
+    metrics.observe(aedes, persistence.queuedMessages);
+    logEvents(aedes, log);
+    listeners = await startListeners(config, aedes, metrics.registry);
+  } catch (error) {
+    await stop(aedes, [], persistence.destroy);
+    throw error;
+  }
+  const port = (name: Listener['name']) => listeners.find((listener) => listener.name === name)?.port;
+  log.info(
+    { host: config.host, ports: Object.fromEntries(listeners.map((l) => [l.name, l.port])), persistence: describePersistence(config.persistence), anonymous: config.allowAnonymous },
+    'broker listening',
+  );
+  let closing: Promise<void> | undefined;
+  const broker = aedes;
+  return {
+    aedes: broker,
+    host: config.host,
+    mqttPort: port('mqtt')!,
+    ...optional('wsPort', port('ws')),
+    ...optional('tlsPort', port('tls')),
+    ...optional('httpPort', port('http')),
+    close: () => (closing ??= stop(broker, listeners, persistence.destroy).then(() => log.info('broker closed'))),
+  };
+}
+
+/** Clients first (aedes publishes their wills into the store), then sockets, then the store itself. */
+async function stop(aedes: Aedes | undefined, listeners: Listener[], destroy: () => Promise<void>): Promise<void> {
+  if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+  await Promise.all(listeners.map((listener) => listener.close()));
+  await destroy();
+}
+
+function logEvents(aedes: Aedes, log: Logger): void {
+  aedes.on('client', (client) => log.debug({ clientId: client.id }, 'client connected'));
+  aedes.on('clientDisconnect', (client) => log.debug({ clientId: client.id }, 'client disconnected'));
+  aedes.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error.message }, 'client error'));
+  aedes.on('connectionError', (_client, error) => log.debug({ err: error.message }, 'connection error'));
+  // aedes emits 'error' when the persistence fails in the publish path ("is this really recoverable?", aedes.js).
+  (aedes as EventEmitter).on('error', (error: Error) => log.error({ err: error.message }, 'broker error'));
+}
+
+function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+}

@@ -1,0 +1,16 @@
+// Settings of the CLI's own MQTT client (bonk, status, watch): it connects as the admin role.
+import { z } from 'zod';
+import { DEFAULT_TOPIC_PREFIX, envValue, parseEnv, topicPrefixSchema, type Env } from '../contract/index.ts';
+
+export const clientEnvShape = {
+  BONKER_BROKER_URL: envValue.mqttUrl('mqtt://127.0.0.1:1883'),
+  BONKER_MQTT_USERNAME: z.string().optional(),
+  BONKER_MQTT_PASSWORD: z.string().optional(),
+  BONKER_TOPIC_PREFIX: topicPrefixSchema.default(DEFAULT_TOPIC_PREFIX),
+};
+
+export type ClientConfig = ReturnType<typeof loadClientConfig>;
+
+export function loadClientConfig(env: Env) {
+  return parseEnv(clientEnvShape, env);
+}

@@ -1,0 +1,22 @@
+// What a CLI subcommand is: its help text, the settings and flags it accepts, and what it runs.
+import type { Env, Logger } from '../contract/index.ts';
+
+export interface CommandContext {
+  env: Env;
+  options: Record<string, string | true>;
+  /** Plain text for humans (banners, results); logs go through the logger. */
+  out: (line: string) => void;
+  logger: Logger;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** BONKER_* settings this command reads; each is also a flag (--x-y). */
+  settings: readonly string[];
+  options?: readonly string[];
+  booleans?: readonly string[];
+  /** Resolves with the exit code; long-running services resolve once stopped. */
+  run(ctx: CommandContext): Promise<number>;
+}

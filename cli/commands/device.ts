@@ -1,0 +1,16 @@
+// `oom-bonker device`: the agent that moves the servo, as run on the Pi under systemd.
+import { deviceEnvShape, loadDeviceConfig } from '../../device/config.ts';
+import { startDevice } from '../../device/start-device.ts';
+import type { Command } from '../command.ts';
+import { runUntilSignal } from '../run-service.ts';
+
+export const deviceCommand: Command = {
+  name: 'device',
+  summary: 'run the device agent (servo)',
+  usage: 'oom-bonker device [--device-id ID] [--broker-url URL] [--servo-driver simulated|pigpio] ...',
+  settings: Object.keys(deviceEnvShape),
+  async run({ env, logger }) {
+    const device = await startDevice(loadDeviceConfig(env), logger.child({ part: 'device' }));
+    return runUntilSignal(device, logger);
+  },
+};

@@ -1,0 +1,16 @@
+// `oom-bonker edge`: the Alertmanager webhook receiver alone, publishing to BONKER_BROKER_URL.
+import { edgeEnvShape, loadEdgeConfig } from '../../edge/config.ts';
+import { startEdge } from '../../edge/node.ts';
+import type { Command } from '../command.ts';
+import { runUntilSignal } from '../run-service.ts';
+
+export const edgeCommand: Command = {
+  name: 'edge',
+  summary: 'run the HTTP edge that receives Alertmanager webhooks',
+  usage: 'oom-bonker edge [--edge-port N] [--broker-url URL] [--edge-token TOKEN] ...',
+  settings: Object.keys(edgeEnvShape),
+  async run({ env, logger }) {
+    const edge = await startEdge(loadEdgeConfig(env), logger.child({ part: 'edge' }));
+    return runUntilSignal(edge, logger);
+  },
+};

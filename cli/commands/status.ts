@@ -1,0 +1,42 @@
+// `oom-bonker status`: every device that ever announced itself, from the retained status messages.
+import { createTopics, parseStatus, QOS, type DeviceStatus } from '../../contract/index.ts';
+import { connectAdmin } from '../admin-client.ts';
+import { clientEnvShape, loadClientConfig } from '../client-config.ts';
+import type { Command } from '../command.ts';
+
+/** Retained messages follow the SUBACK with no end marker; stop once the broker has been quiet this long. */
+const QUIET_MS = 500;
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'list devices and whether they are online',
+  usage: 'oom-bonker status [--json]',
+  settings: Object.keys(clientEnvShape),
+  booleans: ['json'],
+  async run({ env, options, out }) {
+    const config = loadClientConfig(env);
+    const topics = createTopics(config.BONKER_TOPIC_PREFIX);
+    const client = await connectAdmin(config, 10_000);
+    const devices = new Map<string, DeviceStatus>();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let quiet = setTimeout(resolve, QUIET_MS);
+        client.on('message', (topic, payload) => {
+          const parsed = topics.parse(topic);
+          const status = parseStatus(payload);
+          if (parsed?.kind === 'status' && status) devices.set(parsed.device, status);
+          clearTimeout(quiet);
+          quiet = setTimeout(resolve, QUIET_MS);
+        });
+        client.subscribeAsync(topics.all('status'), { qos: QOS.status }).catch(reject);
+      });
+    } finally {
+      await client.endAsync();
+    }
+    const rows = [...devices].sort(([a], [b]) => a.localeCompare(b));
+    if (options.json) out(JSON.stringify(Object.fromEntries(rows)));
+    else if (rows.length === 0) out('no devices have announced themselves yet');
+    else for (const [device, status] of rows) out(`${device.padEnd(24)} ${status}`);
+    return 0;
+  },
+};

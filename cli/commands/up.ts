@@ -1,0 +1,90 @@
+// `oom-bonker up` (what `npm start` runs): broker, edge and a simulated device in one process, on loopback.
+import { ConfigError, isLoopbackHost, type Env } from '../../contract/index.ts';
+import { brokerEnvShape, loadBrokerConfig } from '../../broker/config.ts';
+import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
+import { deviceEnvShape, loadDeviceConfig } from '../../device/config.ts';
+import { startDevice } from '../../device/start-device.ts';
+import { edgeEnvShape, loadEdgeConfig } from '../../edge/config.ts';
+import { startEdge, type RunningEdge } from '../../edge/node.ts';
+import type { Command } from '../command.ts';
+import { runUntilSignal, type Stoppable } from '../run-service.ts';
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'run broker + edge + device together (the default demo)',
+  usage: 'oom-bonker up [any broker, edge or device flag]',
+  settings: [...new Set([...Object.keys(brokerEnvShape), ...Object.keys(edgeEnvShape), ...Object.keys(deviceEnvShape)])],
+  async run({ env, logger, out }) {
+    // Validate all three before starting anything, so one run reports every problem.
+    checkAll(env);
+    const started: Stoppable[] = [];
+    const stopAll: Stoppable = {
+      async close() {
+        for (const part of started.reverse()) await part.close();
+      },
+    };
+    try {
+      const broker = await startBroker(loadBrokerConfig(env), logger.child({ part: 'broker' }));
+      started.push(broker);
+      const partEnv = { ...env, BONKER_BROKER_URL: brokerUrl(broker) };
+      const edge = await startEdge(loadEdgeConfig(partEnv), logger.child({ part: 'edge' }));
+      started.push(edge);
+      const device = await startDevice(loadDeviceConfig(partEnv), logger.child({ part: 'device' }));
+      started.push(device);
+      out(banner(broker, edge, partEnv));
+    } catch (error) {
+      await stopAll.close();
+      throw error;
+    }
+    return runUntilSignal(stopAll, logger);
+  },
+};
+
+function checkAll(env: Env): void {
+  const problems: string[] = [];
+  for (const load of [loadBrokerConfig, loadEdgeConfig, loadDeviceConfig]) {
+    try {
+      load(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length) throw new ConfigError([...new Set(problems)]);
+}
+
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function brokerUrl(broker: RunningBroker): string {
+  return `mqtt://${reachableHost(broker.host)}:${broker.mqttPort}`;
+}
+
+function banner(broker: RunningBroker, edge: RunningEdge, env: Env): string {
+  const host = reachableHost(broker.host);
+  const edgeUrl = `http://${reachableHost(edge.host)}:${edge.port}`;
+  const device = env.BONKER_DEVICE_ID || 'tux';
+  const prefix = env.BONKER_TOPIC_PREFIX || 'bonker';
+  const lines = [
+    '',
+    'OOM Bonker is up.',
+    `  broker   mqtt://${host}:${broker.mqttPort}` +
+      (broker.wsPort ? `   ws://${host}:${broker.wsPort}` : '') +
+      (broker.tlsPort ? `   mqtts://${host}:${broker.tlsPort}` : ''),
+    broker.httpPort ? `  metrics  http://${host}:${broker.httpPort}/metrics (broker)   ${edgeUrl}/metrics (edge)` : '',
+    `  edge     ${edgeUrl}/alertmanager  (also /hook)`,
+    `  device   ${device} (${env.BONKER_SERVO_DRIVER || 'simulated'} servo)`,
+    '',
+    'Send a test alert:',
+    `  curl -H 'content-type: application/json' --data @test/fixtures/firing-one.json ${edgeUrl}/alertmanager`,
+    'Bonk by hand:',
+    `  npx oom-bonker bonk --device ${device} --wait`,
+    `  npx mqtt pub -h ${host} -p ${broker.mqttPort} -t ${prefix}/${device}/bonk -m 3`,
+    isLoopbackHost(broker.host) ? '' : '  (listening beyond loopback: clients need the credentials from BONKER_USERS_FILE)',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  return lines.filter((line, i) => line !== '' || lines[i - 1] !== '').join('\n');
+}

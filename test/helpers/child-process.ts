@@ -1,0 +1,77 @@
+// Runs `oom-bonker <command>` as a real child process and follows its JSON log lines as events.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { waitForEvent } from './wait.ts';
+
+export const BIN = fileURLToPath(new URL('../../bin/oom-bonker.js', import.meta.url));
+
+export interface LogLine {
+  msg?: string;
+  level?: number;
+  [key: string]: unknown;
+}
+
+export interface BonkerProcess {
+  child: ChildProcess;
+  /** 'log' (LogLine) for every JSON line on stdout, 'text' for other lines, 'exit' (code, signal). */
+  events: EventEmitter;
+  logs: LogLine[];
+  output: string[];
+  waitForLog(accept: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function startBonker(args: string[], env: Record<string, string>): BonkerProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events = new EventEmitter();
+  const logs: LogLine[] = [];
+  const output: string[] = [];
+  const follow = (stream: NodeJS.ReadableStream) =>
+    createInterface({ input: stream }).on('line', (line) => {
+      output.push(line);
+      const parsed = parseJson(line);
+      if (parsed) {
+        logs.push(parsed);
+        events.emit('log', parsed);
+      } else events.emit('text', line);
+    });
+  follow(child.stdout!);
+  follow(child.stderr!);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      events.emit('exit', code, signal);
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    child,
+    events,
+    logs,
+    output,
+    exited,
+    async waitForLog(accept, timeoutMs = 10_000) {
+      const seen = logs.find(accept);
+      if (seen) return seen;
+      const [line] = await waitForEvent<[LogLine]>(events, 'log', { timeoutMs, accept });
+      return line;
+    },
+    kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
+
+function parseJson(line: string): LogLine | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as LogLine;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,9 @@
+// Temporary directories that a test removes when it is done.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export async function makeTempDir(prefix = 'bonker-test-'): Promise<{ path: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
