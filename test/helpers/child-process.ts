@@ -58,8 +58,13 @@ export function startBonker(args: string[], env: Record<string, string>): Bonker
     async waitForLog(accept, timeoutMs = 10_000) {
       const seen = logs.find(accept);
       if (seen) return seen;
-      const [line] = await waitForEvent<[LogLine]>(events, 'log', { timeoutMs, accept });
-      return line;
+      try {
+        const [line] = await waitForEvent<[LogLine]>(events, 'log', { timeoutMs, accept });
+        return line;
+      } catch (error) {
+        // The child's own words are what explains a timeout.
+        throw new Error(`${(error as Error).message}; last output of oom-bonker ${args.join(' ')}:\n${output.slice(-15).join('\n')}`);
+      }
     },
     kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -1,9 +1,13 @@
 // Waiting on events with a deadline, so tests synchronise on what happened instead of sleeping.
-import type { EventEmitter } from 'node:events';
+/** Anything with on/off: node's EventEmitter, mqtt.js's MqttClient, a ChildProcess. */
+export interface Emitter {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+}
 
 /** Resolves with the first emission of `event` whose arguments pass `accept`; rejects after `timeoutMs`. */
 export function waitForEvent<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
+  emitter: Emitter,
   event: string,
   { timeoutMs = 5_000, accept = () => true }: { timeoutMs?: number; accept?: (...args: T) => boolean } = {},
 ): Promise<T> {
@@ -27,7 +31,7 @@ export function waitForEvent<T extends unknown[] = unknown[]>(
 
 /** Polls `check` on each emission of `event` (and once at the start) until it returns true. */
 export async function waitUntil(
-  emitter: EventEmitter,
+  emitter: Emitter,
   event: string,
   check: () => boolean,
   timeoutMs = 5_000,
