@@ -1,0 +1,139 @@
+// The edge app in-process: the shared HTTP case table, then logging, metrics and ack ordering.
+import { afterEach, describe, expect, it } from 'vitest';
+import { alertBonkId, silentLogger, type Env, type Logger } from '../contract/index.ts';
+import { fixtures } from '../test/fixtures/index.ts';
+import { createEdgeApp } from './app.ts';
+import { loadEdgeConfig } from './config.ts';
+import { EDGE_CASE_ENV, edgeCaseRequest, edgeCases } from './edge-cases.ts';
+import { createMemoryMetrics } from './metrics.ts';
+import { createRecordingPublisher, type PublisherBehaviour, type RecordingPublisher } from './recording-publisher.ts';
+
+const opened: RecordingPublisher[] = [];
+afterEach(async () => {
+  for (const publisher of opened.splice(0)) await publisher.close();
+});
+
+function edge(env: Env = {}, behaviour: PublisherBehaviour = 'stores', logger: Logger = silentLogger) {
+  const publisher = createRecordingPublisher(behaviour);
+  opened.push(publisher);
+  const metrics = createMemoryMetrics();
+  const config = loadEdgeConfig({ ...EDGE_CASE_ENV, ...env });
+  const app = createEdgeApp({ config, publisher, logger, metrics, now: () => 1_764_000_000_000 });
+  return { app, publisher, metrics };
+}
+
+describe('edge HTTP cases', () => {
+  it.each(edgeCases.map((c) => [c.name, c] as const))('%s', async (_, edgeCase) => {
+    const { app, publisher } = edge(edgeCase.env, edgeCase.publisher);
+    const response = await app.request(edgeCaseRequest(edgeCase));
+    const { expect: want } = edgeCase;
+    const text = await response.text();
+    expect(response.status, text).toBe(want.status);
+    for (const [name, pattern] of Object.entries(want.headers ?? {})) expect(response.headers.get(name)).toMatch(pattern);
+    if (want.text) expect(text).toMatch(want.text);
+    else expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = want.text ? {} : (JSON.parse(text) as Record<string, unknown>);
+    if (want.body) expect(body).toMatchObject(want.body);
+    if (want.error) expect(body.error).toMatch(want.error);
+    if (want.published !== undefined) {
+      expect(publisher.published).toHaveLength(want.published);
+      if (response.status === 200) expect(body.published).toEqual(publisher.published.map((p) => p.command.id));
+    }
+    if (want.pending !== undefined) {
+      expect(body.pending).toHaveLength(want.pending);
+      expect(body.pending).toEqual((body.published as string[]).slice(0, want.pending));
+    }
+    if (want.device) expect(new Set(publisher.published.map((p) => p.device))).toEqual(new Set([want.device]));
+  });
+});
+
+describe('edge app', () => {
+  const post = (body: unknown, headers: Record<string, string> = {}, path = '/alertmanager') =>
+    new Request(`http://edge.test${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it('answers with the alert episode id and publishes the command for it', async () => {
+    const { app, publisher } = edge();
+    const response = await app.request(post(fixtures.firingOne));
+    const id = await alertBonkId(fixtures.firingOne.alerts[0]!);
+    expect(await response.json()).toEqual({ published: [id], coalesced: 0 });
+    expect(publisher.published[0]).toMatchObject({ device: 'tux', command: { id, at: 1_764_000_000_000, count: 1 } });
+  });
+
+  it('logs each notification at info and never the token', async () => {
+    const lines: { level: string; obj: unknown; msg?: string }[] = [];
+    const logger = recordingLogger(lines);
+    const { app } = edge({ BONKER_EDGE_TOKEN: 'secret-token-123' }, 'stores', logger);
+    await app.request(post(fixtures.mixed, { authorization: 'Bearer secret-token-123' }));
+    await app.request(post(fixtures.mixed, { authorization: 'Bearer wrong-token' }));
+    const info = lines.find((l) => l.level === 'info' && l.msg === 'notification handled');
+    expect(info?.obj).toMatchObject({ receiver: 'bonker', firing: 1, resolved: 1, published: [expect.any(String)] });
+    expect(info?.obj).toHaveProperty('groupKey', fixtures.mixed.groupKey);
+    expect(JSON.stringify(lines)).not.toMatch(/secret-token-123|wrong-token/);
+  });
+
+  it('warns about an invalid bonker_device label and bonks the default device', async () => {
+    const lines: { level: string; obj: unknown; msg?: string }[] = [];
+    const { app, publisher } = edge({}, 'stores', recordingLogger(lines));
+    const alert = { ...fixtures.firingOne.alerts[0]!, labels: { bonker_device: 'no such/device' } };
+    expect((await app.request(post({ ...fixtures.firingOne, alerts: [alert] }))).status).toBe(200);
+    expect(publisher.published[0]!.device).toBe('tux');
+    expect(lines.some((l) => l.level === 'warn' && /bonker_device/.test(l.msg ?? ''))).toBe(true);
+  });
+
+  it('counts notifications, alerts, bonks, coalesced and errors by kind', async () => {
+    const { app, metrics } = edge({ BONKER_EDGE_MAX_BONKS: '1' });
+    await app.request(post(fixtures.firingTwo));
+    await app.request(post(fixtures.mixed));
+    await app.request(new Request('http://edge.test/hook', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }));
+    expect(metrics.counts).toMatchObject({
+      bonker_edge_notifications_total: 2,
+      'bonker_edge_alerts_total{status="firing"}': 3,
+      'bonker_edge_alerts_total{status="resolved"}': 1,
+      bonker_edge_bonks_published_total: 2,
+      bonker_edge_bonks_coalesced_total: 1,
+      'bonker_edge_errors_total{kind="bad_json"}': 1,
+    });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toContain('bonker_edge_publish_duration_seconds_count 2');
+  });
+
+  it('counts a failed publish as publish_failed', async () => {
+    const { app, metrics } = edge({}, 'fails');
+    expect((await app.request(post(fixtures.firingOne))).status).toBe(503);
+    expect(metrics.counts['bonker_edge_errors_total{kind="publish_failed"}']).toBe(1);
+    expect(metrics.counts.bonker_edge_bonks_published_total).toBeUndefined();
+  });
+
+  it('refuses a credential-less edge on a public address', () => {
+    expect(() => loadEdgeConfig({ BONKER_EDGE_HOST: '0.0.0.0' })).toThrow(/BONKER_EDGE_TOKEN: .*BONKER_EDGE_BASIC_USER/);
+    expect(() => loadEdgeConfig({ BONKER_EDGE_HOST: '0.0.0.0', BONKER_EDGE_TOKEN: 't' })).not.toThrow();
+  });
+
+  it('reports every bad setting at once', () => {
+    expect(() =>
+      loadEdgeConfig({ BONKER_EDGE_PORT: 'x', BONKER_EDGE_BASIC_USER: 'am', BONKER_DEFAULT_DEVICE: 'a/b' }),
+    ).toThrow(/BONKER_EDGE_PORT: expected a TCP port[\s\S]*BONKER_DEFAULT_DEVICE: expected[\s\S]*BONKER_EDGE_BASIC_PASSWORD: required/);
+  });
+});
+
+function recordingLogger(lines: { level: string; obj: unknown; msg?: string }[]): Logger {
+  const at =
+    (level: string) =>
+    (obj: object | string, msg?: string): void => {
+      lines.push(typeof obj === 'string' ? { level, obj: {}, msg: obj } : { level, obj, msg });
+    };
+  const logger: Logger = {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: () => logger,
+  };
+  return logger;
+}

@@ -1,0 +1,111 @@
+// Settings of the HTTP edge from BONKER_* variables; runtime-neutral so the Worker can build them from its `env`.
+import { z } from 'zod';
+import {
+  ConfigError,
+  DEFAULT_TOPIC_PREFIX,
+  deviceIdSchema,
+  envValue,
+  isLoopbackHost,
+  parseEnv,
+  topicPrefixSchema,
+  type Env,
+} from '../contract/index.ts';
+
+const secret = (what: string) => z.string().min(1, `expected a non-empty ${what}`).optional();
+
+export const edgeEnvShape = {
+  BONKER_EDGE_HOST: envValue.host('127.0.0.1'),
+  BONKER_EDGE_PORT: envValue.port(8080),
+  BONKER_EDGE_TOKEN: secret('bearer token'),
+  BONKER_EDGE_BASIC_USER: z
+    .string()
+    .regex(/^[^:]+$/, 'expected a user name without ":" (HTTP basic auth splits on the first ":")')
+    .optional(),
+  BONKER_EDGE_BASIC_PASSWORD: secret('password'),
+  // One URL: the edge publishes through one connection (unlike the device, it takes no comma-separated list).
+  BONKER_BROKER_URL: envValue
+    .mqttUrl('mqtt://127.0.0.1:1883')
+    .refine((url) => !url.includes(','), 'expected one broker URL such as mqtt://127.0.0.1:1883 (no "," list for the edge)'),
+  BONKER_EDGE_MQTT_USERNAME: z.string().optional(),
+  BONKER_EDGE_MQTT_PASSWORD: z.string().optional(),
+  BONKER_TOPIC_PREFIX: topicPrefixSchema.default(DEFAULT_TOPIC_PREFIX),
+  BONKER_DEFAULT_DEVICE: deviceIdSchema.default('tux'),
+  BONKER_EDGE_BODY_LIMIT: envValue.positiveInt(1_048_576, 64 * 1_048_576),
+  BONKER_EDGE_MAX_BONKS: envValue.positiveInt(10, 1_000),
+  BONKER_EDGE_PUBLISH_TIMEOUT_MS: envValue.positiveInt(5_000, 600_000),
+  BONKER_EDGE_ACK_TIMEOUT_MS: envValue.positiveInt(10_000, 600_000),
+};
+
+export interface EdgeAuth {
+  token: string | undefined;
+  basic: { user: string; password: string } | undefined;
+}
+
+export interface EdgeConfig {
+  host: string;
+  port: number;
+  auth: EdgeAuth;
+  brokerUrl: string;
+  mqttUsername: string | undefined;
+  mqttPassword: string | undefined;
+  topicPrefix: string;
+  defaultDevice: string;
+  /** Largest request body in bytes. */
+  bodyLimit: number;
+  /** Bonks published per notification; further firing alerts are reported as coalesced. */
+  maxBonks: number;
+  publishTimeoutMs: number;
+  ackTimeoutMs: number;
+}
+
+const CREDENTIAL_HOWTO =
+  'set BONKER_EDGE_TOKEN (Alertmanager `http_config.authorization.credentials`) or both BONKER_EDGE_BASIC_USER and ' +
+  'BONKER_EDGE_BASIC_PASSWORD (`http_config.basic_auth`)';
+
+export function loadEdgeConfig(env: Env): EdgeConfig {
+  const problems: string[] = [];
+  let raw: z.infer<z.ZodObject<typeof edgeEnvShape>> | undefined;
+  try {
+    raw = parseEnv(edgeEnvShape, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  problems.push(...credentialProblems(env));
+  if (problems.length || !raw) throw new ConfigError(problems);
+  const user = raw.BONKER_EDGE_BASIC_USER;
+  const password = raw.BONKER_EDGE_BASIC_PASSWORD;
+  return {
+    host: raw.BONKER_EDGE_HOST,
+    port: raw.BONKER_EDGE_PORT,
+    auth: { token: raw.BONKER_EDGE_TOKEN, basic: user && password ? { user, password } : undefined },
+    brokerUrl: raw.BONKER_BROKER_URL,
+    mqttUsername: raw.BONKER_EDGE_MQTT_USERNAME,
+    mqttPassword: raw.BONKER_EDGE_MQTT_PASSWORD,
+    topicPrefix: raw.BONKER_TOPIC_PREFIX,
+    defaultDevice: raw.BONKER_DEFAULT_DEVICE,
+    bodyLimit: raw.BONKER_EDGE_BODY_LIMIT,
+    maxBonks: raw.BONKER_EDGE_MAX_BONKS,
+    publishTimeoutMs: raw.BONKER_EDGE_PUBLISH_TIMEOUT_MS,
+    ackTimeoutMs: raw.BONKER_EDGE_ACK_TIMEOUT_MS,
+  };
+}
+
+/** Checks across variables, read from the raw env so they are reported together with per-variable problems. */
+function credentialProblems(env: Env): string[] {
+  const set = (key: string) => env[key] !== undefined && env[key] !== '';
+  const user = set('BONKER_EDGE_BASIC_USER');
+  const password = set('BONKER_EDGE_BASIC_PASSWORD');
+  if (user !== password) {
+    const missing = user ? 'BONKER_EDGE_BASIC_PASSWORD' : 'BONKER_EDGE_BASIC_USER';
+    const present = user ? 'BONKER_EDGE_BASIC_USER' : 'BONKER_EDGE_BASIC_PASSWORD';
+    return [`${missing}: required because ${present} is set; expected both basic-auth variables or neither`];
+  }
+  const host = env.BONKER_EDGE_HOST || '127.0.0.1';
+  if (!set('BONKER_EDGE_TOKEN') && !user && !isLoopbackHost(host)) {
+    return [
+      `BONKER_EDGE_TOKEN: a credential is required when BONKER_EDGE_HOST (${host}) is not loopback; ${CREDENTIAL_HOWTO}`,
+    ];
+  }
+  return [];
+}

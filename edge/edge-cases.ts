@@ -1,0 +1,196 @@
+// The edge's HTTP behaviour as one table of request → expected answer, for every runtime the app runs on.
+// app.test.ts runs it in-process against a recording publisher; a workerd runner can play the same rows by
+// mapping `publisher` onto its own broker/device set-up. Fixtures are imported as JSON so no node:fs is needed.
+import type { Env } from '../contract/index.ts';
+import firingOne from '../test/fixtures/firing-one.json' with { type: 'json' };
+import firingTwo from '../test/fixtures/firing-two.json' with { type: 'json' };
+import mixed from '../test/fixtures/mixed-firing-resolved.json' with { type: 'json' };
+import resolved from '../test/fixtures/resolved.json' with { type: 'json' };
+import type { PublisherBehaviour } from './recording-publisher.ts';
+
+export interface EdgeCase {
+  name: string;
+  /** BONKER_* settings on top of EDGE_CASE_ENV. */
+  env?: Env;
+  /** What the broker (and device) do; default 'stores'. */
+  publisher?: PublisherBehaviour;
+  request: { method?: string; path: string; headers?: Record<string, string>; body?: string };
+  expect: {
+    status: number;
+    /** Header name → pattern its value must match. */
+    headers?: Record<string, RegExp>;
+    /** Partial JSON body (toMatchObject). */
+    body?: Record<string, unknown>;
+    /** Pattern for the JSON body's `error`. */
+    error?: RegExp;
+    /** Pattern for a non-JSON body (metrics). */
+    text?: RegExp;
+    /** Bonks the broker must have received, and on which device. */
+    published?: number;
+    device?: string;
+    /** How many published ids `?wait=ack` reports as still pending. */
+    pending?: number;
+  };
+}
+
+/** Short timeouts so the timeout rows finish quickly. */
+export const EDGE_CASE_ENV: Env = { BONKER_EDGE_PUBLISH_TIMEOUT_MS: '150', BONKER_EDGE_ACK_TIMEOUT_MS: '300' };
+
+const TOKEN = 'edge-case-token';
+const BASIC = { BONKER_EDGE_BASIC_USER: 'alertmanager', BONKER_EDGE_BASIC_PASSWORD: 'pässword' };
+const basic = (user: string, password: string) =>
+  `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)))}`;
+const json = { 'content-type': 'application/json' };
+
+/** A JSON POST to the webhook. */
+function post(payload: unknown, path = '/alertmanager', headers: Record<string, string> = {}): EdgeCase['request'] {
+  return { method: 'POST', path, headers: { ...json, ...headers }, body: JSON.stringify(payload) };
+}
+
+const withoutStartsAt = { ...firingOne, alerts: [{ ...firingOne.alerts[0], startsAt: undefined }] };
+
+export const edgeCases: EdgeCase[] = [
+  { name: 'health', request: { path: '/healthz' }, expect: { status: 200, body: { status: 'ok' } } },
+  { name: 'ready', request: { path: '/readyz' }, expect: { status: 200 } },
+  { name: 'not ready', publisher: 'not-ready', request: { path: '/readyz' }, expect: { status: 503, error: /broker/ } },
+  { name: 'metrics', request: { path: '/metrics' }, expect: { status: 200, text: /bonker_edge_/ } },
+  { name: 'unknown route', request: { path: '/nope' }, expect: { status: 404, error: /no route/ } },
+  { name: 'GET on the webhook', request: { path: '/alertmanager' }, expect: { status: 404, error: /no route/ } },
+  { name: 'firing alert', request: post(firingOne), expect: { status: 200, body: { coalesced: 0 }, published: 1, device: 'tux' } },
+  { name: '/hook alias', request: post(firingOne, '/hook'), expect: { status: 200, published: 1 } },
+  { name: 'trailing slash', request: post(firingOne, '/alertmanager/'), expect: { status: 200, published: 1 } },
+  { name: 'regrouped alerts', request: post(firingTwo), expect: { status: 200, published: 2 } },
+  { name: 'mixed firing and resolved', request: post(mixed), expect: { status: 200, published: 1 } },
+  { name: 'all resolved', request: post(resolved), expect: { status: 200, body: { published: [], coalesced: 0 }, published: 0 } },
+  {
+    name: 'all resolved while the broker is down',
+    publisher: 'not-ready',
+    request: post(resolved),
+    expect: { status: 200, body: { published: [] } },
+  },
+  {
+    name: 'over BONKER_EDGE_MAX_BONKS',
+    env: { BONKER_EDGE_MAX_BONKS: '1' },
+    request: post(firingTwo),
+    expect: { status: 200, body: { coalesced: 1 }, published: 1 },
+  },
+  {
+    name: '?device= chooses the device',
+    request: post(firingOne, '/alertmanager?device=desk'),
+    expect: { status: 200, published: 1, device: 'desk' },
+  },
+  { name: 'invalid ?device=', request: post(firingOne, '/alertmanager?device=a/b'), expect: { status: 400, error: /^device: expected/ } },
+  { name: 'unknown ?wait=', request: post(firingOne, '/alertmanager?wait=forever'), expect: { status: 400, error: /wait: expected "ack"/ } },
+  {
+    name: 'bad JSON',
+    request: { method: 'POST', path: '/alertmanager', headers: json, body: '{"alerts": [' },
+    expect: { status: 400, error: /not valid JSON/, published: 0 },
+  },
+  { name: 'missing alerts', request: post({ version: '4' }), expect: { status: 400, error: /alerts: / } },
+  { name: 'alert without startsAt', request: post(withoutStartsAt), expect: { status: 400, error: /alerts\.0\.startsAt: / } },
+  {
+    name: 'bad alert status',
+    request: post({ alerts: [{ ...firingOne.alerts[0], status: 'burning' }] }),
+    expect: { status: 400, error: /alerts\.0\.status: expected "firing" or "resolved"/ },
+  },
+  {
+    name: 'body over BONKER_EDGE_BODY_LIMIT',
+    env: { BONKER_EDGE_BODY_LIMIT: '200' },
+    request: post(firingOne),
+    expect: { status: 413, error: /larger than 200 bytes/, published: 0 },
+  },
+  {
+    name: 'text/plain body',
+    request: { ...post(firingOne), headers: { 'content-type': 'text/plain' } },
+    expect: { status: 415, error: /expected application\/json/ },
+  },
+  {
+    name: 'no content type',
+    request: { method: 'POST', path: '/alertmanager', body: JSON.stringify(firingOne) },
+    expect: { status: 415, error: /expected application\/json/ },
+  },
+  {
+    name: 'content type with charset',
+    request: post(firingOne, '/alertmanager', { 'content-type': 'application/json; charset=utf-8' }),
+    expect: { status: 200, published: 1 },
+  },
+  {
+    name: 'missing bearer token',
+    env: { BONKER_EDGE_TOKEN: TOKEN },
+    request: post(firingOne),
+    expect: { status: 401, headers: { 'www-authenticate': /^Bearer realm=/ }, error: /credential required/, published: 0 },
+  },
+  {
+    name: 'wrong bearer token',
+    env: { BONKER_EDGE_TOKEN: TOKEN },
+    request: post(firingOne, '/alertmanager', { authorization: `Bearer ${TOKEN}x` }),
+    expect: { status: 401, headers: { 'www-authenticate': /Bearer/ }, error: /not accepted/, published: 0 },
+  },
+  {
+    name: 'correct bearer token',
+    env: { BONKER_EDGE_TOKEN: TOKEN },
+    request: post(firingOne, '/alertmanager', { authorization: `bearer ${TOKEN}` }),
+    expect: { status: 200, published: 1 },
+  },
+  {
+    name: 'health needs no credential',
+    env: { BONKER_EDGE_TOKEN: TOKEN },
+    request: { path: '/healthz' },
+    expect: { status: 200 },
+  },
+  {
+    name: 'missing basic credential',
+    env: BASIC,
+    request: post(firingOne),
+    expect: { status: 401, headers: { 'www-authenticate': /^Basic realm=/ }, published: 0 },
+  },
+  {
+    name: 'wrong basic password',
+    env: BASIC,
+    request: post(firingOne, '/alertmanager', { authorization: basic('alertmanager', 'password') }),
+    expect: { status: 401, headers: { 'www-authenticate': /Basic/ }, published: 0 },
+  },
+  {
+    name: 'correct basic credential',
+    env: BASIC,
+    request: post(firingOne, '/alertmanager', { authorization: basic('alertmanager', 'pässword') }),
+    expect: { status: 200, published: 1 },
+  },
+  {
+    name: 'bearer token or basic: basic accepted',
+    env: { ...BASIC, BONKER_EDGE_TOKEN: TOKEN },
+    request: post(firingOne, '/alertmanager', { authorization: basic('alertmanager', 'pässword') }),
+    expect: { status: 200, published: 1 },
+  },
+  {
+    name: 'bearer token or basic: both challenged',
+    env: { ...BASIC, BONKER_EDGE_TOKEN: TOKEN },
+    request: post(firingOne),
+    expect: { status: 401, headers: { 'www-authenticate': /Bearer.*Basic/ } },
+  },
+  { name: 'broker refuses', publisher: 'fails', request: post(firingOne), expect: { status: 503, error: /not stored/ } },
+  {
+    name: 'broker does not answer',
+    publisher: 'hangs',
+    request: post(firingOne),
+    expect: { status: 503, error: /did not confirm within 150 ms/ },
+  },
+  { name: 'broker not connected', publisher: 'not-ready', request: post(firingOne), expect: { status: 503, error: /not connected/ } },
+  {
+    name: '?wait=ack with the device answering',
+    publisher: 'acks',
+    request: post(firingTwo, '/alertmanager?wait=ack'),
+    expect: { status: 200, body: { acks: [{ result: 'done' }, { result: 'done' }] }, published: 2, pending: 0 },
+  },
+  {
+    name: '?wait=ack with the device silent',
+    request: post(firingOne, '/alertmanager?wait=ack'),
+    expect: { status: 200, body: { acks: [] }, published: 1, pending: 1 },
+  },
+];
+
+/** The case's request against any base URL (http://127.0.0.1:PORT for a real server). */
+export function edgeCaseRequest(edgeCase: EdgeCase, baseUrl = 'http://edge.test'): Request {
+  const { method = 'GET', path, headers = {}, body } = edgeCase.request;
+  return new Request(new URL(path, baseUrl), { method, headers, body: body ?? null });
+}

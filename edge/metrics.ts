@@ -1,0 +1,67 @@
+// What the edge counts, as a runtime-neutral interface, plus a dependency-free implementation for tests and workerd.
+
+export const EDGE_ERROR_KINDS = [
+  'bad_json',
+  'bad_shape',
+  'too_large',
+  'unsupported_type',
+  'unauthorized',
+  'publish_failed',
+] as const;
+export type EdgeErrorKind = (typeof EDGE_ERROR_KINDS)[number];
+
+export interface EdgeMetrics {
+  notificationReceived(): void;
+  alertsReceived(status: 'firing' | 'resolved', count: number): void;
+  bonksPublished(count: number): void;
+  bonksCoalesced(count: number): void;
+  error(kind: EdgeErrorKind): void;
+  /** Time from starting the publish to the broker confirming every command. */
+  publishSeconds(seconds: number): void;
+  /** Prometheus text exposition. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export const METRIC_NAMES = {
+  notifications: 'bonker_edge_notifications_total',
+  alerts: 'bonker_edge_alerts_total',
+  published: 'bonker_edge_bonks_published_total',
+  coalesced: 'bonker_edge_bonks_coalesced_total',
+  errors: 'bonker_edge_errors_total',
+  publishSeconds: 'bonker_edge_publish_duration_seconds',
+} as const;
+
+export const PUBLISH_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Counters kept in plain objects, rendered as Prometheus text; no prom-client, so it runs anywhere.
+ * Tests read `counts` directly.
+ */
+export function createMemoryMetrics(): EdgeMetrics & { counts: Record<string, number> } {
+  const counts: Record<string, number> = {};
+  const add = (key: string, n = 1) => {
+    counts[key] = (counts[key] ?? 0) + n;
+  };
+  const latencies: number[] = [];
+  return {
+    counts,
+    notificationReceived: () => add(METRIC_NAMES.notifications),
+    alertsReceived: (status, n) => add(`${METRIC_NAMES.alerts}{status="${status}"}`, n),
+    bonksPublished: (n) => add(METRIC_NAMES.published, n),
+    bonksCoalesced: (n) => add(METRIC_NAMES.coalesced, n),
+    error: (kind) => add(`${METRIC_NAMES.errors}{kind="${kind}"}`),
+    publishSeconds: (seconds) => void latencies.push(seconds),
+    async render() {
+      const lines = Object.entries(counts).map(([key, value]) => `${key} ${value}`);
+      lines.push(...histogramLines(METRIC_NAMES.publishSeconds, latencies));
+      return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: `${lines.join('\n')}\n` };
+    },
+  };
+}
+
+function histogramLines(name: string, values: number[]): string[] {
+  const lines = PUBLISH_BUCKETS.map((le) => `${name}_bucket{le="${le}"} ${values.filter((v) => v <= le).length}`);
+  lines.push(`${name}_bucket{le="+Inf"} ${values.length}`);
+  lines.push(`${name}_sum ${values.reduce((a, b) => a + b, 0)}`, `${name}_count ${values.length}`);
+  return lines;
+}

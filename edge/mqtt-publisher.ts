@@ -1,0 +1,167 @@
+// BonkPublisher over one persistent mqtt.js connection (Node only): QoS 2 publishes, acks collected from `<P>/+/ack`.
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { encodeBonk, parseAck, QOS, type Ack, type BonkCommand, type Logger, type Topics } from '../contract/index.ts';
+import type { BonkPublisher } from './publisher.ts';
+
+export interface MqttPublisherOptions {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  topics: Topics;
+  publishTimeoutMs: number;
+  logger: Logger;
+}
+
+/** `events` emits 'ready' and 'unready' when the connection (with its ack subscription) comes and goes. */
+export interface MqttBonkPublisher extends BonkPublisher {
+  readonly events: EventEmitter;
+}
+
+interface AckWaiter {
+  device: string;
+  missing: Set<string>;
+  acks: Ack[];
+  done(): void;
+}
+
+const RECONNECT_MS = 1_000;
+
+/**
+ * Resolves once the first connection is up or after publishTimeoutMs (the edge then starts unready and keeps
+ * reconnecting); rejects when the broker refuses the credentials, which retrying will not fix.
+ */
+export async function createMqttPublisher(options: MqttPublisherOptions): Promise<MqttBonkPublisher> {
+  const { topics, logger } = options;
+  const events = new EventEmitter();
+  const waiters = new Set<AckWaiter>();
+  let ready = false;
+  const setReady = (value: boolean) => {
+    if (value === ready) return;
+    ready = value;
+    events.emit(value ? 'ready' : 'unready');
+  };
+  const client = mqtt.connect(options.url, clientOptions(options));
+  client.on('connect', () => {
+    logger.info({ url: options.url }, 'connected to the MQTT broker');
+    // A clean session forgets subscriptions, so subscribe on every (re)connect instead of relying on mqtt.js.
+    client.subscribe(topics.all('ack'), { qos: QOS.ack }, (error, granted) => {
+      if (error || granted?.some((g) => g.qos === 128)) {
+        logger.error({ err: error, topic: topics.all('ack') }, 'ack subscription refused; ?wait=ack will time out');
+      }
+      setReady(client.connected);
+    });
+  });
+  client.on('close', () => setReady(false));
+  client.on('offline', () => logger.warn({ url: options.url }, 'MQTT broker unreachable, retrying'));
+  client.on('error', (error) => logger.warn({ err: error }, 'MQTT connection error'));
+  client.on('message', (topic, payload) => dispatchAck(topics, waiters, topic, payload, logger));
+  await firstConnection(client, events, options.publishTimeoutMs, logger);
+
+  return {
+    events,
+    isReady: () => ready && client.connected,
+    publish: (device, commands) => publishAll(client, topics, device, commands, options.publishTimeoutMs),
+    waitForAcks: (device, ids, timeoutMs) => waitForAcks(waiters, device, ids, timeoutMs),
+    async close() {
+      for (const waiter of [...waiters]) waiter.done();
+      await client.endAsync(true);
+      setReady(false);
+    },
+  };
+}
+
+function clientOptions(options: MqttPublisherOptions): IClientOptions {
+  return {
+    clientId: `bonker-edge-${crypto.randomUUID().slice(0, 8)}`,
+    username: options.username,
+    password: options.password,
+    // Aedes 1.x speaks MQTT 3.1.1 only (FACTS.md).
+    protocolVersion: 4,
+    clean: true,
+    resubscribe: false,
+    reconnectPeriod: RECONNECT_MS,
+    connectTimeout: options.publishTimeoutMs,
+    keepalive: 30,
+  };
+}
+
+async function firstConnection(client: MqttClient, events: EventEmitter, timeoutMs: number, logger: Logger) {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      logger.warn({ timeoutMs }, 'no MQTT connection yet; starting unready and retrying');
+      resolve();
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    // CONNACK return codes 4 (bad user name or password) and 5 (not authorized): retrying cannot help.
+    const onError = (error: Error & { code?: number }) => {
+      if (error.code !== 4 && error.code !== 5) return;
+      cleanup();
+      client.end(true);
+      reject(new Error(`MQTT broker refused the edge's credentials: ${error.message}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      events.off('ready', onReady);
+      client.off('error', onError);
+    };
+    events.on('ready', onReady);
+    client.on('error', onError);
+  });
+}
+
+async function publishAll(client: MqttClient, topics: Topics, device: string, commands: BonkCommand[], timeoutMs: number) {
+  // Fail fast: mqtt.js would otherwise keep an offline publish in memory and the HTTP answer would wait for nothing.
+  if (!client.connected) throw new Error('not connected to the MQTT broker');
+  const topic = topics.bonk(device);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no PUBCOMP within ${timeoutMs} ms`)), timeoutMs);
+  });
+  // QoS 2: Aedes stores the message before PUBREC; at QoS 1 it acknowledges before storing (FACTS.md).
+  const all = Promise.all(
+    commands.map((command) => client.publishAsync(topic, encodeBonk(command), { qos: QOS.bonkFromEdge })),
+  );
+  try {
+    await Promise.race([all, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function waitForAcks(waiters: Set<AckWaiter>, device: string, ids: string[], timeoutMs: number): Promise<Ack[]> {
+  return new Promise((resolve) => {
+    const waiter: AckWaiter = {
+      device,
+      missing: new Set(ids),
+      acks: [],
+      done() {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve(waiter.acks);
+      },
+    };
+    const timer = setTimeout(() => waiter.done(), timeoutMs);
+    if (waiter.missing.size === 0) return waiter.done();
+    waiters.add(waiter);
+  });
+}
+
+function dispatchAck(topics: Topics, waiters: Set<AckWaiter>, topic: string, payload: Buffer, logger: Logger) {
+  const where = topics.parse(topic);
+  if (where?.kind !== 'ack') return;
+  const ack = parseAck(payload);
+  if (!ack) {
+    logger.debug({ topic }, 'ignoring an ack that does not match the contract');
+    return;
+  }
+  for (const waiter of [...waiters]) {
+    if (waiter.device !== where.device || !waiter.missing.delete(ack.id)) continue;
+    waiter.acks.push(ack);
+    if (waiter.missing.size === 0) waiter.done();
+  }
+}

@@ -1,0 +1,68 @@
+// Node entry of the edge: the Hono app on @hono/node-server, publishing through mqtt.js, metrics on prom-client.
+import type { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createTopics, type Logger } from '../contract/index.ts';
+import { createEdgeApp } from './app.ts';
+import type { EdgeConfig } from './config.ts';
+import { createMqttPublisher } from './mqtt-publisher.ts';
+import { createPromMetrics } from './prom-metrics.ts';
+
+export interface RunningEdge {
+  port: number;
+  host: string;
+  /** 'ready' / 'unready' as the broker connection comes and goes (tests wait on these). */
+  events: EventEmitter;
+  close(): Promise<void>;
+}
+
+export async function startEdge(config: EdgeConfig, logger: Logger): Promise<RunningEdge> {
+  const publisher = await createMqttPublisher({
+    url: config.brokerUrl,
+    username: config.mqttUsername,
+    password: config.mqttPassword,
+    topics: createTopics(config.topicPrefix),
+    publishTimeoutMs: config.publishTimeoutMs,
+    logger: logger.child({ module: 'mqtt-publisher' }),
+  });
+  const metrics = createPromMetrics({ defaultMetrics: true });
+  const app = createEdgeApp({ config, publisher, logger, metrics });
+  let server: ServerType;
+  let address: AddressInfo;
+  try {
+    ({ server, address } = await listen(app.fetch, config));
+  } catch (error) {
+    await publisher.close();
+    throw error;
+  }
+  logger.info(
+    { host: config.host, port: address.port, auth: authKind(config), broker: config.brokerUrl },
+    'edge listening',
+  );
+  return {
+    port: address.port,
+    host: config.host,
+    events: publisher.events,
+    async close() {
+      // Stop taking requests and let the ones in flight finish before the broker connection goes.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await publisher.close();
+    },
+  };
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, config: EdgeConfig) {
+  return new Promise<{ server: ServerType; address: AddressInfo }>((resolve, reject) => {
+    const server = serve({ fetch, port: config.port, hostname: config.host }, (address) => {
+      server.off('error', reject);
+      resolve({ server, address });
+    });
+    server.once('error', reject);
+  });
+}
+
+/** Which credential the edge expects, for the start-up log; never the credential itself. */
+function authKind(config: EdgeConfig): string {
+  const kinds = [config.auth.token ? 'bearer' : '', config.auth.basic ? 'basic' : ''].filter(Boolean);
+  return kinds.length ? kinds.join('+') : 'none (loopback only)';
+}

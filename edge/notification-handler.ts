@@ -1,0 +1,138 @@
+// Handles one Alertmanager notification: validate, plan bonks, publish (QoS 2), optionally wait for the acks.
+import type { Handler } from 'hono';
+import { describeIssues, deviceIdSchema, type Ack, type BonkCommand, type Logger } from '../contract/index.ts';
+import { notificationSchema, type AlertmanagerNotification } from './alertmanager-payload.ts';
+import type { EdgeConfig } from './config.ts';
+import { EdgeHttpError } from './http-error.ts';
+import type { EdgeMetrics } from './metrics.ts';
+import type { BonkPublisher } from './publisher.ts';
+import { byDevice, toBonks, type BonkPlan } from './to-bonks.ts';
+
+export interface NotificationHandlerDeps {
+  config: EdgeConfig;
+  publisher: BonkPublisher;
+  logger: Logger;
+  metrics: EdgeMetrics;
+  now: () => number;
+}
+
+export function createNotificationHandler(deps: NotificationHandlerDeps): Handler {
+  const { config, metrics, logger } = deps;
+  const deliver = createDelivery(deps);
+  return async function handleNotification(c) {
+    const queryDevice = parseQueryDevice(c.req.query('device'));
+    const waitForAcks = parseWait(c.req.query('wait'));
+    const notification = parseNotification(await c.req.text());
+    metrics.notificationReceived();
+    const plan = await toBonks(notification, {
+      defaultDevice: config.defaultDevice,
+      queryDevice,
+      max: config.maxBonks,
+      now: deps.now,
+    });
+    metrics.alertsReceived('firing', plan.firing);
+    metrics.alertsReceived('resolved', plan.resolved);
+    if (plan.invalidDeviceLabels.length) {
+      logger.warn(
+        { labels: plan.invalidDeviceLabels, device: config.defaultDevice },
+        'bonker_device label is not a valid device id; using the default device',
+      );
+    }
+    const delivered = await deliver(plan, waitForAcks);
+    if (plan.coalesced) metrics.bonksCoalesced(plan.coalesced);
+    logger.info(
+      {
+        receiver: notification.receiver,
+        groupKey: notification.groupKey,
+        firing: plan.firing,
+        resolved: plan.resolved,
+        published: delivered.published,
+        coalesced: plan.coalesced,
+      },
+      'notification handled',
+    );
+    return c.json({ ...delivered, coalesced: plan.coalesced });
+  };
+}
+
+interface Delivered {
+  published: string[];
+  acks?: Ack[];
+  pending?: string[];
+}
+
+function createDelivery({ config, publisher, metrics, logger }: NotificationHandlerDeps) {
+  return async function deliver(plan: BonkPlan, waitForAcks: boolean): Promise<Delivered> {
+    const published = plan.bonks.map((bonk) => bonk.command.id);
+    if (published.length === 0) return waitForAcks ? { published, acks: [], pending: [] } : { published };
+    if (!publisher.isReady()) {
+      throw new EdgeHttpError(503, 'publish_failed', 'not connected to the MQTT broker; nothing was published');
+    }
+    const groups = byDevice(plan.bonks);
+    // Listen before publishing: a fast device can ack before the broker's PUBCOMP reaches us.
+    const acks = waitForAcks ? collectAcks(publisher, groups, config.ackTimeoutMs) : undefined;
+    const started = performance.now();
+    try {
+      await withTimeout(
+        Promise.all([...groups].map(([device, commands]) => publisher.publish(device, commands))),
+        config.publishTimeoutMs,
+        `the broker did not confirm within ${config.publishTimeoutMs} ms (BONKER_EDGE_PUBLISH_TIMEOUT_MS)`,
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      logger.warn({ ids: published, reason }, 'publish failed');
+      throw new EdgeHttpError(503, 'publish_failed', `bonks not stored by the broker: ${reason}`);
+    }
+    metrics.publishSeconds((performance.now() - started) / 1000);
+    metrics.bonksPublished(published.length);
+    if (!acks) return { published };
+    const received = await acks;
+    const acked = new Set(received.map((ack) => ack.id));
+    return { published, acks: received, pending: published.filter((id) => !acked.has(id)) };
+  };
+}
+
+async function collectAcks(publisher: BonkPublisher, groups: Map<string, BonkCommand[]>, timeoutMs: number) {
+  const perDevice = await Promise.all(
+    [...groups].map(([device, commands]) =>
+      publisher.waitForAcks(device, commands.map((command) => command.id), timeoutMs).catch(() => [] as Ack[]),
+    ),
+  );
+  return perDevice.flat();
+}
+
+function parseNotification(text: string): AlertmanagerNotification {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? `: ${error.message}` : '';
+    throw new EdgeHttpError(400, 'bad_json', `request body is not valid JSON${detail}`);
+  }
+  const parsed = notificationSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new EdgeHttpError(400, 'bad_shape', `not an Alertmanager webhook payload: ${describeIssues(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+function parseQueryDevice(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = deviceIdSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new EdgeHttpError(400, 'bad_shape', `device: ${parsed.error.issues[0]?.message ?? 'invalid device id'}`);
+}
+
+function parseWait(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (value === 'ack') return true;
+  throw new EdgeHttpError(400, 'bad_shape', `wait: expected "ack" (or no wait parameter), got ${JSON.stringify(value)}`);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

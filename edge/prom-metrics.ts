@@ -1,0 +1,51 @@
+// The edge's metrics on prom-client (Node only), in a Registry of its own so several edges can share a process.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EDGE_ERROR_KINDS, METRIC_NAMES, PUBLISH_BUCKETS, type EdgeMetrics } from './metrics.ts';
+
+export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): EdgeMetrics & { registry: Registry } {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'bonker_edge_' });
+  const registers = [registry];
+  const notifications = new Counter({
+    name: METRIC_NAMES.notifications,
+    help: 'Alertmanager notifications received (valid payloads)',
+    registers,
+  });
+  const alerts = new Counter({
+    name: METRIC_NAMES.alerts,
+    help: 'Alerts received, by alert status',
+    labelNames: ['status'],
+    registers,
+  });
+  const published = new Counter({ name: METRIC_NAMES.published, help: 'Bonk commands stored by the broker', registers });
+  const coalesced = new Counter({
+    name: METRIC_NAMES.coalesced,
+    help: 'Firing alerts not published because a notification exceeded BONKER_EDGE_MAX_BONKS',
+    registers,
+  });
+  const errors = new Counter({
+    name: METRIC_NAMES.errors,
+    help: 'Requests answered with an error, by kind',
+    labelNames: ['kind'],
+    registers,
+  });
+  const publishSeconds = new Histogram({
+    name: METRIC_NAMES.publishSeconds,
+    help: 'Time until the broker confirmed (QoS 2) every bonk of a notification',
+    buckets: PUBLISH_BUCKETS,
+    registers,
+  });
+  // Start every series at 0 so rate() and alerts on them work before the first occurrence.
+  for (const kind of EDGE_ERROR_KINDS) errors.inc({ kind }, 0);
+  for (const status of ['firing', 'resolved']) alerts.inc({ status }, 0);
+  return {
+    registry,
+    notificationReceived: () => notifications.inc(),
+    alertsReceived: (status, n) => alerts.inc({ status }, n),
+    bonksPublished: (n) => published.inc(n),
+    bonksCoalesced: (n) => coalesced.inc(n),
+    error: (kind) => errors.inc({ kind }),
+    publishSeconds: (seconds) => publishSeconds.observe(seconds),
+    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  };
+}
