@@ -1,0 +1,103 @@
+// The agent's dedup across restarts and when the state directory fails, against a real in-process Aedes.
+import { appendFile, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../contract/index.ts';
+import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
+import { makeTempDir } from '../test/helpers/temp-dir.ts';
+import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
+import { loadDeviceConfig } from './config.ts';
+import { DEDUP_FILE } from './dedup-store.ts';
+import { startDevice } from './start-device.ts';
+import { bonkJson, connectPublisher, startAgent, topics, type LogEntry, type TestAgent } from './test-agent.ts';
+
+describe('device agent dedup', () => {
+  let broker: TestBroker;
+  let state: { path: string; remove(): Promise<void> };
+  let publisher: MqttClient;
+  const agents: TestAgent[] = [];
+  const bonk = (payload: string) => publisher.publishAsync(topics.bonk('tux'), payload, { qos: 1 });
+  const start = async (env = {}) => {
+    const agent = await startAgent(broker.url, state.path, env);
+    agents.push(agent);
+    return agent;
+  };
+
+  beforeEach(async () => {
+    broker = await startTestBroker();
+    state = await makeTempDir('bonker-device-');
+    publisher = await connectPublisher(broker.url, 'dedup');
+  });
+  afterEach(async () => {
+    for (const agent of agents.splice(0)) await agent.device.close();
+    await publisher.endAsync();
+    await broker.close();
+    await state.remove();
+  });
+
+  it('still answers duplicate for an old id after a restart on the same state dir', async () => {
+    const first = await start();
+    await bonk(bonkJson('persisted'));
+    expect((await first.waitForAcks(1))[0]).toMatchObject({ result: 'done' });
+    await first.device.close();
+    const second = await start();
+    await bonk(bonkJson('persisted'));
+    expect((await second.waitForAcks(1))[0]).toMatchObject({ id: 'persisted', result: 'duplicate' });
+    expect(second.strikes()).toBe(0);
+  });
+
+  it('remembers only the last BONKER_DEDUP_SIZE ids', async () => {
+    const first = await start({ BONKER_DEDUP_SIZE: '2' });
+    for (const id of ['a', 'b', 'c']) await bonk(bonkJson(id));
+    await first.waitForAcks(3);
+    await first.device.close();
+    const second = await start({ BONKER_DEDUP_SIZE: '2' });
+    await bonk(bonkJson('c'));
+    await bonk(bonkJson('a'));
+    const acks = await second.waitForAcks(2);
+    expect(acks.map((a) => [a.id, a.result])).toEqual([['c', 'duplicate'], ['a', 'done']]);
+  });
+
+  it('starts despite a torn last line and keeps the ids before it', async () => {
+    const first = await start();
+    await bonk(bonkJson('before-crash'));
+    await first.waitForAcks(1);
+    await first.device.close();
+    await appendFile(path.join(state.path, DEDUP_FILE), '{"id":"half-writ');
+    const second = await start();
+    await bonk(bonkJson('before-crash'));
+    expect((await second.waitForAcks(1))[0]).toMatchObject({ result: 'duplicate' });
+  });
+
+  it('refuses to start on an unwritable state dir, saying which and what to do', async () => {
+    const file = path.join(state.path, 'not-a-dir');
+    await writeFile(file, '');
+    const config = loadDeviceConfig({ BONKER_BROKER_URL: broker.url, BONKER_STATE_DIR: path.join(file, 'device') });
+    await expect(startDevice(config, silentLogger)).rejects.toThrow(/not-a-dir\/device is not writable .*BONKER_STATE_DIR/);
+  });
+
+  it('does not PUBACK while the id cannot be recorded, logs why, and finishes once it can, striking once', async () => {
+    const agent = await start();
+    const file = path.join(state.path, DEDUP_FILE);
+    await rm(file);
+    await symlink('/dev/full', file); // every write now fails with ENOSPC, as on a full disk
+    const pubacks: string[] = [];
+    broker.aedes.on('ack', (packet) => pubacks.push(JSON.parse(String((packet as { payload?: Buffer }).payload)).id));
+    const logged = waitForEvent<[LogEntry]>(agent.logger.events, 'line', {
+      accept: (e) => e.level === 'error' && /cannot record/.test(e.msg ?? ''),
+    });
+    await bonk(bonkJson('disk-full'));
+    const [line] = await logged;
+    expect(String(line.obj.err)).toMatch(/ENOSPC/);
+    expect(agent.acks).toEqual([]);
+    expect(pubacks).toEqual([]);
+    expect(agent.strikes()).toBe(1);
+    await rm(file); // disk has room again: the reconnect makes the broker redeliver
+    const [ack] = await agent.waitForAcks(1, 10_000);
+    expect(ack).toMatchObject({ id: 'disk-full', result: 'done', bonks: 1 });
+    await waitUntil(broker.aedes, 'ack', () => pubacks.length > 0);
+    expect(pubacks).toEqual(['disk-full']);
+    expect(agent.strikes()).toBe(1);
+  });
+});

@@ -1,0 +1,109 @@
+// The agent end to end against a real in-process Aedes: motion, acks, dedup, manual payloads.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
+import { makeTempDir } from '../test/helpers/temp-dir.ts';
+import { bonkJson, connectPublisher, REST, startAgent, STRIKE, topics, type TestAgent } from './test-agent.ts';
+
+describe('device agent', () => {
+  let broker: TestBroker;
+  let state: { path: string; remove(): Promise<void> };
+  let publisher: MqttClient;
+  let agent: TestAgent | undefined;
+  const bonk = (payload: string) => publisher.publishAsync(topics.bonk('tux'), payload, { qos: 1 });
+
+  beforeEach(async () => {
+    broker = await startTestBroker();
+    state = await makeTempDir('bonker-device-');
+    publisher = await connectPublisher(broker.url, 'publisher');
+  });
+  afterEach(async () => {
+    await agent?.device.close();
+    agent = undefined;
+    await publisher.endAsync();
+    await broker.close();
+    await state.remove();
+  });
+
+  it('parks on start, then strikes [strike, rest, 0] per bonk with the configured timing', async () => {
+    const timing = { BONKER_SERVO_TRAVEL_MS: '20', BONKER_SERVO_HOLD_MS: '30', BONKER_MIN_GAP_MS: '150' };
+    agent = await startAgent(broker.url, state.path, timing);
+    await bonk('2');
+    const [ack] = await agent.waitForAcks(1);
+    expect(ack).toMatchObject({ result: 'done', bonks: 2 });
+    const { pulses } = agent.servo;
+    expect(pulses.map((p) => p.us)).toEqual([REST, 0, STRIKE, REST, 0, STRIKE, REST, 0]);
+    const gap = (i: number) => pulses[i + 1]!.at - pulses[i]!.at;
+    expect(gap(0)).toBeGreaterThanOrEqual(19); // park: rest, travel, off
+    for (const first of [2, 5]) {
+      expect(gap(first)).toBeGreaterThanOrEqual(49); // travel + hold at the strike
+      expect(gap(first + 1)).toBeGreaterThanOrEqual(19); // travel back, then pulses off
+    }
+    expect(pulses[5]!.at - pulses[2]!.at).toBeGreaterThanOrEqual(149); // min gap between strikes
+    expect(ack!.startedAt).toBeLessThanOrEqual(pulses[2]!.at);
+    expect(ack!.startedAt).toBeGreaterThan(pulses[1]!.at);
+    expect(ack!.finishedAt).toBeGreaterThanOrEqual(pulses[7]!.at);
+  });
+
+  it('acks done with the count, then duplicate for the same id without moving', async () => {
+    agent = await startAgent(broker.url, state.path);
+    await bonk(bonkJson('abc', 3));
+    const [done] = await agent.waitForAcks(1);
+    expect(done).toMatchObject({ id: 'abc', result: 'done', bonks: 3, reason: 'test abc' });
+    expect(done!.labels).toMatchObject({ pod: 'memory-eater' });
+    const pulses = agent.servo.pulses.length;
+    await bonk(bonkJson('abc', 3));
+    const [, duplicate] = await agent.waitForAcks(2);
+    expect(duplicate).toMatchObject({ id: 'abc', result: 'duplicate', bonks: 0, startedAt: null, finishedAt: null });
+    expect(agent.servo.pulses).toHaveLength(pulses);
+    expect(agent.strikes()).toBe(3);
+  });
+
+  it('publishes every ack on the ack topic at QoS 1', async () => {
+    agent = await startAgent(broker.url, state.path);
+    const received: unknown[] = [];
+    publisher.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString())));
+    await publisher.subscribeAsync(topics.ack('tux'), { qos: 1 });
+    await bonk(bonkJson('on-the-wire'));
+    const [ack] = await agent.waitForAcks(1);
+    await new Promise<void>((resolve) => (received.length ? resolve() : publisher.once('message', () => resolve())));
+    expect(received).toEqual([ack]);
+  });
+
+  it('logs each bonk at info with the alert that caused it', async () => {
+    agent = await startAgent(broker.url, state.path);
+    await bonk(bonkJson('logged'));
+    await agent.waitForAcks(1);
+    const line = agent.logger.entries.find((e) => e.msg === 'bonk');
+    expect(line).toMatchObject({
+      level: 'info',
+      obj: { id: 'logged', reason: 'test logged', source: 'alertmanager', namespace: 'bonk', pod: 'memory-eater', container: 'eater' },
+    });
+  });
+
+  it.each([
+    ['', 'done', 1],
+    ['PRESS', 'done', 1],
+    ['3', 'done', 3],
+  ])('strikes for the manual payload %j', async (payload, result, bonks) => {
+    agent = await startAgent(broker.url, state.path);
+    await bonk(payload);
+    const [ack] = await agent.waitForAcks(1);
+    expect(ack).toMatchObject({ result, bonks });
+    expect(agent.strikes()).toBe(bonks);
+  });
+
+  it('rejects what it does not understand, with the reason, and keeps going', async () => {
+    agent = await startAgent(broker.url, state.path);
+    await bonk('nope');
+    await bonk(bonkJson('bad-field', 2, { source: 'pager' }));
+    await bonk('1');
+    const [nope, badField, after] = await agent.waitForAcks(3);
+    expect(nope).toMatchObject({ result: 'rejected', bonks: 0 });
+    expect(nope!.error).toMatch(/not understood; expected/);
+    expect(badField).toMatchObject({ id: 'bad-field', result: 'rejected', bonks: 0 });
+    expect(badField!.error).toMatch(/^invalid bonk command: source:/);
+    expect(after).toMatchObject({ result: 'done', bonks: 1 });
+    expect(agent.strikes()).toBe(1);
+  });
+});

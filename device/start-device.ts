@@ -1,0 +1,175 @@
+// The device agent: receives bonk commands over a persistent MQTT session, strikes, records the id, then acknowledges.
+import { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
+import { createTopics, encodeAck, QOS, STATUS_OFFLINE, type Ack, type Logger, type Topics } from '../contract/index.ts';
+import { createBonkRunner } from './bonk-runner.ts';
+import { createCommandHandler, type CommandHandler } from './command-handler.ts';
+import type { DeviceConfig } from './config.ts';
+import { createDedupStore, type DedupStore } from './dedup-store.ts';
+import { createDeviceClient, manageSession, type SessionControl } from './mqtt-session.ts';
+import { createRateLimiter } from './rate-limit.ts';
+import { createServo } from './servo/index.ts';
+import type { Servo } from './servo/servo.ts';
+import { createStriker, type Striker } from './strike.ts';
+
+export interface RunningDevice {
+  servo: Servo;
+  /** 'ack' (Ack) for every command answered, 'connected' after each (re)connect, 'bonk' (command, strike n). */
+  events: EventEmitter;
+  /** Finishes the strike in progress, parks, announces offline, disconnects, closes the servo; within 5 s. */
+  close(): Promise<void>;
+}
+
+/** Budget inside the 5 s promise: the strike in progress, then the offline announcement, then DISCONNECT. */
+const FINISH_BONK_MS = 3_000;
+const ANNOUNCE_MS = 700;
+const DISCONNECT_MS = 500;
+
+export async function startDevice(
+  config: DeviceConfig,
+  logger: Logger,
+  deps: { servo?: Servo; now?: () => number } = {},
+): Promise<RunningDevice> {
+  const now = deps.now ?? Date.now;
+  // First, so an unwritable state directory fails start-up before anything moves or connects.
+  const store = await createDedupStore({ dir: config.stateDir, maxEntries: config.dedupSize, logger });
+  const servo = deps.servo ?? (await createServo(config, logger));
+  const striker = createStriker({ servo, motion: config.motion });
+  await striker.park();
+  logger.info({ driver: servo.driver, remembered: store.size }, 'servo parked');
+
+  const events = new EventEmitter();
+  const stopping = new AbortController();
+  const handler = createHandler(config, { store, striker, now, logger, events, stopping: stopping.signal });
+  const topics = createTopics(config.topicPrefix);
+  const client = createDeviceClient(config, topics);
+  const { session, inbox } = await connect({ client, config, topics, logger, events, handler, stopping: stopping.signal });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      stopping.abort();
+      session.stop();
+      await withTimeout(inbox.idle(), FINISH_BONK_MS);
+      await park(striker, logger);
+      await disconnect(client, topics.status(config.deviceId), logger);
+      await servo.close();
+      logger.info('device agent stopped');
+    })());
+  return { servo, events, close };
+}
+
+function createHandler(
+  config: DeviceConfig,
+  deps: { store: DedupStore; striker: Striker; now: () => number; logger: Logger; events: EventEmitter; stopping: AbortSignal },
+): CommandHandler {
+  const { store, striker, now, logger, events, stopping } = deps;
+  const runner = createBonkRunner({
+    striker, limiter: createRateLimiter(config), maxPerMinute: config.maxPerMinute, now, logger, stopping,
+    onStrike: (command, strike) => events.emit('bonk', command, strike),
+  });
+  return createCommandHandler({ store, runner, now, logger });
+}
+
+/** Connects and resolves once subscribed, so a bonk published after startDevice returns is never lost. */
+async function connect(deps: {
+  client: MqttClient;
+  config: DeviceConfig;
+  topics: Topics;
+  logger: Logger;
+  events: EventEmitter;
+  handler: CommandHandler;
+  stopping: AbortSignal;
+}): Promise<{ session: SessionControl; inbox: { idle(): Promise<void> } }> {
+  const { client, config, topics } = deps;
+  let subscribed!: () => void;
+  const ready = new Promise<void>((resolve) => (subscribed = resolve));
+  const session = manageSession({ ...deps, onSubscribed: () => subscribed() });
+  // Bonks queued while we were away arrive right after CONNACK; they wait until startDevice has returned,
+  // so listeners the caller attaches to `events` straight away see their acks.
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const inbox = attachBonkHandler({
+    ...deps, session, gate, bonkTopic: topics.bonk(config.deviceId), ackTopic: topics.ack(config.deviceId),
+  });
+  client.connect();
+  await ready;
+  setImmediate(openGate);
+  return { session, inbox };
+}
+
+/** Every bonk runs inside mqtt.js handleMessage: calling back sends the PUBACK, so a crash before it means redelivery. */
+function attachBonkHandler(deps: {
+  client: MqttClient;
+  handler: CommandHandler;
+  session: SessionControl;
+  events: EventEmitter;
+  logger: Logger;
+  bonkTopic: string;
+  ackTopic: string;
+  stopping: AbortSignal;
+  gate: Promise<void>;
+}): { idle(): Promise<void> } {
+  const { client, handler, session, events, logger } = deps;
+  // mqtt.js already handles one packet at a time; the chain makes "one bonk at a time" hold regardless.
+  let queue: Promise<void> = deps.gate;
+  const publishAck = (ack: Ack) => {
+    logger.info({ id: ack.id, result: ack.result, bonks: ack.bonks, error: ack.error }, 'ack');
+    client.publish(deps.ackTopic, encodeAck(ack), { qos: QOS.ack }, (error) => {
+      if (error) logger.warn({ err: error, id: ack.id }, 'could not publish ack');
+    });
+    events.emit('ack', ack);
+  };
+  const onPacket = async (packet: Parameters<MqttClient['handleMessage']>[0], callback: (error?: Error) => void) => {
+    // Unacknowledged on purpose: the broker keeps what arrives while stopping for the next start.
+    if (deps.stopping.aborted) return callback(new Error('device agent is stopping'));
+    if (packet.cmd !== 'publish' || packet.topic !== deps.bonkTopic) return callback();
+    try {
+      const decision = await handler.handle(packet.payload as Uint8Array);
+      if (decision.kind === 'answer') {
+        callback();
+        session.redeliveryRecovered();
+        publishAck(decision.ack);
+        return;
+      }
+      callback(new Error(`bonk not acknowledged (${decision.kind})`));
+      if (decision.kind === 'retry') session.redeliverLater();
+    } catch (error) {
+      // Never throw inside the handler: log, leave the message unacknowledged, keep the session.
+      logger.error({ err: error }, 'bonk handling failed');
+      callback(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  client.handleMessage = (packet, callback) => {
+    queue = queue.then(() => onPacket(packet, callback)).catch((error: unknown) => logger.error({ err: error }, 'bonk queue failed'));
+  };
+  return { idle: () => queue };
+}
+
+async function park(striker: Striker, logger: Logger): Promise<void> {
+  try {
+    await striker.park();
+  } catch (error) {
+    logger.error({ err: error }, 'could not park the servo');
+  }
+}
+
+async function disconnect(client: MqttClient, statusTopic: string, logger: Logger): Promise<void> {
+  if (client.connected) {
+    const announced = client.publishAsync(statusTopic, STATUS_OFFLINE, { qos: QOS.status, retain: true });
+    if (!(await withTimeout(announced, ANNOUNCE_MS))) logger.warn('could not announce offline in time');
+  }
+  // A clean DISCONNECT suppresses the will; fall back to dropping the socket if the broker does not answer.
+  if (!(await withTimeout(client.endAsync(false), DISCONNECT_MS))) await client.endAsync(true);
+}
+
+/** True when `work` settled in time; errors count as settled (they are logged where they happen). */
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true, () => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,84 @@
+// Test support for the device agent: a simulated-servo agent against a test broker, a recording logger, a publisher.
+import { EventEmitter } from 'node:events';
+import mqtt, { type MqttClient } from 'mqtt';
+import { createTopics, type Ack, type Env, type Logger } from '../contract/index.ts';
+import { waitUntil } from '../test/helpers/wait.ts';
+import { loadDeviceConfig } from './config.ts';
+import { createSimulatedServo, type SimulatedServo } from './servo/simulated.ts';
+import { startDevice, type RunningDevice } from './start-device.ts';
+
+export const FAST: Env = {
+  BONKER_SERVO_TRAVEL_MS: '5',
+  BONKER_SERVO_HOLD_MS: '5',
+  BONKER_MIN_GAP_MS: '20',
+  BONKER_MAX_PER_MINUTE: '1000',
+};
+export const REST = 1500;
+export const STRIKE = 1050;
+export const topics = createTopics();
+
+export interface LogEntry {
+  level: string;
+  msg: string | undefined;
+  obj: Record<string, unknown>;
+}
+
+/** Keeps every line; 'line' is emitted for each so tests can wait on a log line. */
+export function createRecordingLogger(): Logger & { entries: LogEntry[]; events: EventEmitter } {
+  const entries: LogEntry[] = [];
+  const events = new EventEmitter();
+  const at = (level: string) => (objOrMsg: object | string, msg?: string) => {
+    const entry = typeof objOrMsg === 'string'
+      ? { level, msg: objOrMsg, obj: {} }
+      : { level, msg, obj: objOrMsg as Record<string, unknown> };
+    entries.push(entry);
+    events.emit('line', entry);
+  };
+  const logger = {
+    entries,
+    events,
+    trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'),
+    child: () => logger,
+  };
+  return logger as Logger & { entries: LogEntry[]; events: EventEmitter };
+}
+
+export interface TestAgent {
+  device: RunningDevice;
+  servo: SimulatedServo;
+  acks: Ack[];
+  logger: ReturnType<typeof createRecordingLogger>;
+  waitForAcks(n: number, timeoutMs?: number): Promise<Ack[]>;
+  strikes(): number;
+}
+
+export async function startAgent(brokerUrl: string, stateDir: string, env: Env = {}): Promise<TestAgent> {
+  const servo = createSimulatedServo();
+  const logger = createRecordingLogger();
+  const config = loadDeviceConfig({ ...FAST, BONKER_BROKER_URL: brokerUrl, BONKER_STATE_DIR: stateDir, ...env });
+  const acks: Ack[] = [];
+  const device = await startDevice(config, logger, { servo });
+  device.events.on('ack', (ack: Ack) => acks.push(ack));
+  return {
+    device,
+    servo,
+    acks,
+    logger,
+    async waitForAcks(n, timeoutMs = 5_000) {
+      await waitUntil(device.events, 'ack', () => acks.length >= n, timeoutMs);
+      return acks.slice(0, n);
+    },
+    strikes: () => servo.pulses.filter((p) => p.us === STRIKE).length,
+  };
+}
+
+export async function connectPublisher(brokerUrl: string, name: string): Promise<MqttClient> {
+  return mqtt.connectAsync(brokerUrl, { clientId: `test-${name}-${process.pid}`, reconnectPeriod: 0 });
+}
+
+export function bonkJson(id: string, count = 1, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    v: 1, id, count, reason: `test ${id}`, source: 'alertmanager',
+    labels: { namespace: 'bonk', pod: 'memory-eater', container: 'eater' }, at: Date.now(), ...extra,
+  });
+}
