@@ -2,6 +2,8 @@
 import { execFileSync } from 'node:child_process';
 
 export const MOSQUITTO_CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
+export const MOSQUITTO_PUB = ['/usr/bin/mosquitto_pub'];
+export const MOSQUITTO_SUB = ['/usr/bin/mosquitto_sub'];
 
 export function findProgram(candidates: readonly string[]): string | undefined {
   for (const candidate of candidates) {
@@ -17,10 +19,12 @@ export function findProgram(candidates: readonly string[]): string | undefined {
 }
 
 export default function requirePrograms(): void {
-  if (!findProgram(MOSQUITTO_CANDIDATES)) {
+  const missing = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_SUB].filter((candidates) => !findProgram(candidates));
+  if (missing.length) {
     throw new Error(
-      'The interop suite needs Debian\'s Mosquitto: run `sudo apt-get install -y --no-install-recommends mosquitto` ' +
-        '(it looked for ' + MOSQUITTO_CANDIDATES.join(', ') + ').',
+      'The interop suite needs Debian\'s Mosquitto broker and clients: run ' +
+        '`sudo apt-get install -y --no-install-recommends mosquitto mosquitto-clients` ' +
+        `(missing: ${missing.map((c) => c.join(' or ')).join(', ')}).`,
     );
   }
 }
