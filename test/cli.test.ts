@@ -1,12 +1,14 @@
 // The `oom-bonker` command as users run it: manual bonks with acks, status, MQTT CLIs, and its exit codes.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CONFIG, silentLogger } from '../contract/index.ts';
 import { loadBrokerConfig } from '../broker/config.ts';
 import { startBroker, type RunningBroker } from '../broker/start-broker.ts';
 import { startChain, type Chain } from './helpers/chain.ts';
 import { startBonker } from './helpers/child-process.ts';
+import { waitForEvent } from './helpers/wait.ts';
 
 const mqttCli = new URL('../node_modules/.bin/mqtt', import.meta.url).pathname;
 let broker: RunningBroker;
@@ -80,6 +82,24 @@ describe('configuration errors', () => {
     const { code, output } = await run(['device', '--help']);
     expect(code).toBe(0);
     expect(output).toMatch(/BONKER_SERVO_STRIKE_US\s+--servo-strike-us/);
+  });
+});
+
+describe('oom-bonker watch', () => {
+  it('follows status and acks live until Ctrl-C', async () => {
+    const watch = startBonker(['watch'], brokerEnv);
+    try {
+      await waitForEvent(watch.events, 'text', { timeoutMs: 10_000, accept: (line: string) => line.startsWith('watching') });
+      await waitForEvent(watch.events, 'text', { accept: (line: string) => / tux online$/.test(line) });
+      const client = await mqtt.connectAsync(brokerEnv.BONKER_BROKER_URL!);
+      await client.publishAsync('bonker/tux/bonk', '2', { qos: 1 });
+      await client.endAsync();
+      await waitForEvent(watch.events, 'text', { accept: (line: string) => / tux done \S+ bonks=2$/.test(line) });
+      watch.kill('SIGINT');
+      expect((await watch.exited).code).toBe(0);
+    } finally {
+      watch.kill('SIGKILL');
+    }
   });
 });
 
