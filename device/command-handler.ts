@@ -12,8 +12,12 @@ export type Decision =
   /** No PUBACK and nothing else: the agent is stopping before anything moved. */
   | { kind: 'leave' };
 
+export const RETAINED_REFUSED =
+  'retained bonk commands are not obeyed (they would bonk again on every new subscription); publish without the retain flag';
+
 export interface CommandHandler {
-  handle(payload: Uint8Array): Promise<Decision>;
+  /** `retained`: the broker replayed a retained message on subscribe, not a fresh command. */
+  handle(payload: Uint8Array, opts?: { retained?: boolean }): Promise<Decision>;
 }
 
 export function createCommandHandler(deps: {
@@ -29,12 +33,14 @@ export function createCommandHandler(deps: {
   const unrecorded = new Map<string, Ack>();
 
   return {
-    async handle(payload) {
+    async handle(payload, opts = {}) {
       const parsed = parseBonkPayload(payload, { newId, now });
-      if (!parsed.ok) {
-        logger.warn({ id: parsed.id, error: parsed.error }, 'rejected bonk command');
-        const id = parsed.id ?? newId();
-        return { kind: 'answer', ack: { id, result: 'rejected', bonks: 0, startedAt: null, finishedAt: null, error: parsed.error } };
+      // A retained manual bonk (fresh id each time) would strike again on every new subscription.
+      if (opts.retained || !parsed.ok) {
+        const id = (parsed.ok ? parsed.command.id : parsed.id) ?? newId();
+        const error = parsed.ok ? RETAINED_REFUSED : parsed.error;
+        logger.warn({ id, error }, 'rejected bonk command');
+        return { kind: 'answer', ack: { id, result: 'rejected', bonks: 0, startedAt: null, finishedAt: null, error } };
       }
       const { command } = parsed;
       const echo = { id: command.id, reason: command.reason, labels: command.labels };

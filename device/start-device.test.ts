@@ -106,4 +106,13 @@ describe('device agent', () => {
     expect(after).toMatchObject({ result: 'done', bonks: 1 });
     expect(agent.strikes()).toBe(1);
   });
+
+  it('refuses a retained bonk, which would strike again on every new subscription', async () => {
+    await publisher.publishAsync(topics.bonk('tux'), '2', { qos: 1, retain: true });
+    agent = await startAgent(broker.url, state.path);
+    const [ack] = await agent.waitForAcks(1);
+    expect(ack).toMatchObject({ result: 'rejected', bonks: 0 });
+    expect(ack!.error).toMatch(/retained bonk commands are not obeyed/);
+    expect(agent.strikes()).toBe(0);
+  });
 });

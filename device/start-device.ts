@@ -125,7 +125,7 @@ function attachBonkHandler(deps: {
     if (deps.stopping.aborted) return callback(new Error('device agent is stopping'));
     if (packet.cmd !== 'publish' || packet.topic !== deps.bonkTopic) return callback();
     try {
-      const decision = await handler.handle(packet.payload as Uint8Array);
+      const decision = await handler.handle(packet.payload as Uint8Array, { retained: packet.retain });
       if (decision.kind === 'answer') {
         callback();
         session.redeliveryRecovered();
