@@ -9,13 +9,8 @@ import { makeTempDir } from './temp-dir.ts';
 import { waitUntil } from './wait.ts';
 
 /** Fast motion so a test strikes in milliseconds; the shape of the motion is what tests check. */
-export const FAST_MOTION: Env = {
-  BONKER_SERVO_TRAVEL_MS: '5',
-  BONKER_SERVO_HOLD_MS: '5',
-  BONKER_MIN_GAP_MS: '10',
-  BONKER_MAX_PER_MINUTE: '1000',
-};
-export const STRIKE_US = 1050;
+export { FAST as FAST_MOTION, STRIKE as STRIKE_US } from '../../device/test-agent.ts';
+import { FAST as FAST_MOTION, STRIKE as STRIKE_US } from '../../device/test-agent.ts';
 
 export interface Chain {
   edgeUrl: string;
