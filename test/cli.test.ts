@@ -8,7 +8,6 @@ import { loadBrokerConfig } from '../broker/config.ts';
 import { startBroker, type RunningBroker } from '../broker/start-broker.ts';
 import { startChain, type Chain } from './helpers/chain.ts';
 import { startBonker } from './helpers/child-process.ts';
-import { waitForEvent } from './helpers/wait.ts';
 
 const mqttCli = new URL('../node_modules/.bin/mqtt', import.meta.url).pathname;
 let broker: RunningBroker;
@@ -89,12 +88,12 @@ describe('oom-bonker watch', () => {
   it('follows status and acks live until Ctrl-C', async () => {
     const watch = startBonker(['watch'], brokerEnv);
     try {
-      await waitForEvent(watch.events, 'text', { timeoutMs: 10_000, accept: (line: string) => line.startsWith('watching') });
-      await waitForEvent(watch.events, 'text', { accept: (line: string) => / tux online$/.test(line) });
+      await watch.waitForText(/^watching/);
+      await watch.waitForText(/ tux online$/);
       const client = await mqtt.connectAsync(brokerEnv.BONKER_BROKER_URL!);
       await client.publishAsync('bonker/tux/bonk', '2', { qos: 1 });
       await client.endAsync();
-      await waitForEvent(watch.events, 'text', { accept: (line: string) => / tux done \S+ bonks=2$/.test(line) });
+      await watch.waitForText(/ tux done \S+ bonks=2$/);
       watch.kill('SIGINT');
       expect((await watch.exited).code).toBe(0);
     } finally {

@@ -3,7 +3,6 @@ import { afterAll, expect, it } from 'vitest';
 import { fixtures } from './fixtures/index.ts';
 import { startBonker, type BonkerProcess } from './helpers/child-process.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
-import { waitForEvent } from './helpers/wait.ts';
 
 let up: BonkerProcess | undefined;
 let dir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
@@ -23,8 +22,7 @@ it('prints where it listens, bonks for a test alert with the alert in the log, a
     BONKER_DATA_DIR: `${dir.path}/broker`,
     BONKER_STATE_DIR: `${dir.path}/device`,
   });
-  const banner = up.output.find((line) => line.includes('/alertmanager'))
-    ?? (await waitForEvent<[string]>(up.events, 'text', { timeoutMs: 15_000, accept: (line) => line.includes('/alertmanager') }))[0];
+  const banner = await up.waitForText(/\/alertmanager/, 15_000);
   const edgeUrl = /(http:\/\/127\.0\.0\.1:\d+)\/alertmanager/.exec(banner)?.[1];
   expect(edgeUrl).toBeDefined();
   expect(up.output.join('\n')).toMatch(/broker\s+mqtt:\/\/127\.0\.0\.1:\d+\s+ws:\/\/127\.0\.0\.1:\d+/);

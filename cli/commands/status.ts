@@ -4,7 +4,7 @@ import { connectAdmin } from '../admin-client.ts';
 import { clientEnvShape, loadClientConfig } from '../client-config.ts';
 import type { Command } from '../command.ts';
 
-/** Retained messages follow the SUBACK with no end marker; stop once the broker has been quiet this long. */
+/** Retained messages follow the SUBACK with no end marker; stop once the broker has been quiet this long after it. */
 const QUIET_MS = 500;
 
 export const statusCommand: Command = {
@@ -19,17 +19,13 @@ export const statusCommand: Command = {
     const client = await connectAdmin(config, 10_000);
     const devices = new Map<string, DeviceStatus>();
     try {
-      await new Promise<void>((resolve, reject) => {
-        let quiet = setTimeout(resolve, QUIET_MS);
-        client.on('message', (topic, payload) => {
-          const parsed = topics.parse(topic);
-          const status = parseStatus(payload);
-          if (parsed?.kind === 'status' && status) devices.set(parsed.device, status);
-          clearTimeout(quiet);
-          quiet = setTimeout(resolve, QUIET_MS);
-        });
-        client.subscribeAsync(topics.all('status'), { qos: QOS.status }).catch(reject);
+      client.on('message', (topic, payload) => {
+        const parsed = topics.parse(topic);
+        const status = parseStatus(payload);
+        if (parsed?.kind === 'status' && status) devices.set(parsed.device, status);
       });
+      await client.subscribeAsync(topics.all('status'), { qos: QOS.status });
+      await quietPeriod(client, QUIET_MS);
     } finally {
       await client.endAsync();
     }
@@ -40,3 +36,19 @@ export const statusCommand: Command = {
     return 0;
   },
 };
+
+/** Resolves once no message has arrived for `ms`, counting from now. */
+function quietPeriod(client: import('mqtt').MqttClient, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let timer = setTimeout(done, ms);
+    function onMessage() {
+      clearTimeout(timer);
+      timer = setTimeout(done, ms);
+    }
+    function done() {
+      client.off('message', onMessage);
+      resolve();
+    }
+    client.on('message', onMessage);
+  });
+}

@@ -20,6 +20,8 @@ export interface BonkerProcess {
   logs: LogLine[];
   output: string[];
   waitForLog(accept: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Waits for a plain (non-JSON) output line, including ones printed already. */
+  waitForText(pattern: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal?: NodeJS.Signals): void;
 }
@@ -65,6 +67,12 @@ export function startBonker(args: string[], env: Record<string, string>): Bonker
         // The child's own words are what explains a timeout.
         throw new Error(`${(error as Error).message}; last output of oom-bonker ${args.join(' ')}:\n${output.slice(-15).join('\n')}`);
       }
+    },
+    async waitForText(pattern, timeoutMs = 10_000) {
+      const seen = output.find((line) => pattern.test(line));
+      if (seen) return seen;
+      const [line] = await waitForEvent<[string]>(events, 'text', { timeoutMs, accept: (l) => pattern.test(l) });
+      return line;
     },
     kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
