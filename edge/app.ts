@@ -44,8 +44,8 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
   for (const path of WEBHOOK_PATHS) app.post(path, guard, handleNotification);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) =>
-    publisher.isReady()
+  app.get('/readyz', async (c) =>
+    (await publisher.checkReady())
       ? c.json({ status: 'ready' })
       : c.json({ status: 'not ready', error: 'not connected to the MQTT broker' }, 503),
   );

@@ -61,7 +61,8 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
   return {
     events,
     isReady: () => ready && client.connected,
-    publish: (device, commands) => publishAll(client, topics, device, commands, options.publishTimeoutMs),
+    checkReady: async () => ready && client.connected,
+    publish: (device, commands) => publishAll(client, topics, device, commands),
     waitForAcks: (device, ids, timeoutMs) => waitForAcks(waiters, device, ids, timeoutMs),
     async close() {
       for (const waiter of [...waiters]) waiter.done();
@@ -114,23 +115,15 @@ async function firstConnection(client: MqttClient, events: EventEmitter, timeout
   });
 }
 
-async function publishAll(client: MqttClient, topics: Topics, device: string, commands: BonkCommand[], timeoutMs: number) {
+/** The deadline is the app's (BONKER_EDGE_PUBLISH_TIMEOUT_MS), the same for every publisher. */
+async function publishAll(client: MqttClient, topics: Topics, device: string, commands: BonkCommand[]) {
   // Fail fast: mqtt.js would otherwise keep an offline publish in memory and the HTTP answer would wait for nothing.
   if (!client.connected) throw new Error('not connected to the MQTT broker');
   const topic = topics.bonk(device);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no PUBCOMP within ${timeoutMs} ms`)), timeoutMs);
-  });
   // QoS 2: Aedes stores the message before PUBREC; at QoS 1 it acknowledges before storing (FACTS.md).
-  const all = Promise.all(
+  await Promise.all(
     commands.map((command) => client.publishAsync(topic, encodeBonk(command), { qos: QOS.bonkFromEdge })),
   );
-  try {
-    await Promise.race([all, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function waitForAcks(waiters: Set<AckWaiter>, device: string, ids: string[], timeoutMs: number): Promise<Ack[]> {

@@ -9,6 +9,9 @@ export interface BonkPublisher {
    * Acks that arrive before the call are not seen: start waiting before publishing.
    */
   waitForAcks(device: string, ids: string[], timeoutMs: number): Promise<Ack[]>;
+  /** False once the broker is known to be unreachable: the edge then fails fast with 503 instead of publishing. */
   isReady(): boolean;
+  /** For /readyz: can the broker be reached now? A publisher without a standing connection connects to find out. */
+  checkReady(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -26,6 +26,7 @@ export function createRecordingPublisher(behaviour: PublisherBehaviour = 'stores
   return {
     published,
     isReady: () => behaviour !== 'not-ready',
+    checkReady: async () => behaviour !== 'not-ready',
     async publish(device, commands) {
       if (behaviour === 'not-ready') throw new Error('not connected');
       if (behaviour === 'fails') throw new Error('broker refused the publish');

@@ -1,0 +1,47 @@
+// Settings of the Worker entry: the edge's BONKER_* settings plus the Worker-only ones, from wrangler vars/secrets.
+import { z } from 'zod';
+import { ConfigError, envValue, parseEnv, type Env } from '../contract/index.ts';
+import { loadEdgeConfig, type EdgeConfig } from './config.ts';
+import type { LogLevel } from './console-logger.ts';
+import { brokerAddress, type BrokerAddress } from './workerd-publisher.ts';
+
+export const workerEnvShape = {
+  BONKER_LOG_LEVEL: envValue.logLevel(),
+  BONKER_EDGE_WORKER_MODE: z.enum(['per-request'], { error: 'expected "per-request" (the only mode built so far)' }).default('per-request'),
+};
+
+export interface WorkerConfig {
+  edge: EdgeConfig;
+  broker: BrokerAddress;
+  logLevel: LogLevel;
+  mode: 'per-request';
+}
+
+/**
+ * A deployed Worker is reachable from the whole internet, so unless BONKER_EDGE_HOST says otherwise the edge's
+ * "credential required off loopback" rule applies: without BONKER_EDGE_TOKEN or basic auth the Worker refuses to run.
+ * `wrangler dev` sets BONKER_EDGE_HOST=127.0.0.1 to allow a credential-less local edge.
+ */
+export function loadWorkerConfig(bindings: Record<string, unknown>): WorkerConfig {
+  const env: Env = { BONKER_EDGE_HOST: '0.0.0.0', ...stringsOf(bindings) };
+  const problems: string[] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else problems.push(error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+  };
+  const edge = attempt(() => loadEdgeConfig(env));
+  const worker = attempt(() => parseEnv(workerEnvShape, env));
+  const broker = edge && attempt(() => brokerAddress(edge.brokerUrl));
+  if (!edge || !worker || !broker) throw new ConfigError(problems);
+  return { edge, broker, logLevel: worker.BONKER_LOG_LEVEL, mode: worker.BONKER_EDGE_WORKER_MODE };
+}
+
+/** Bindings also hold objects (Durable Object namespaces, KV); only strings are settings. */
+function stringsOf(bindings: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(bindings).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}

@@ -1,0 +1,170 @@
+// BonkPublisher for workerd: one MQTT connection per HTTP request (mqtt-packet over a socket), QoS 2 publishes.
+// A plain Worker cannot keep a connection across requests (FACTS.md), so the connection lives as long as the request.
+import { encodeBonk, parseAck, QOS, type Ack, type Logger, type Topics } from '../contract/index.ts';
+import { openMqttSession, type ByteSocket, type MqttPacketSession } from './mqtt-packet-session.ts';
+import type { BonkPublisher } from './publisher.ts';
+
+/** Where and how to open the TCP connection; `tls` is cloudflare:sockets' secureTransport 'on'. */
+export interface BrokerAddress {
+  hostname: string;
+  port: number;
+  tls: boolean;
+}
+
+export type SocketConnector = (address: BrokerAddress) => ByteSocket;
+
+export interface WorkerdPublisherOptions {
+  address: BrokerAddress;
+  username?: string | undefined;
+  password?: string | undefined;
+  topics: Topics;
+  /**
+   * CONNECT → CONNACK deadline of checkReady() (/readyz). publish() has none of its own: the app's publish deadline
+   * (BONKER_EDGE_PUBLISH_TIMEOUT_MS) bounds it and answers 503 with its message, and close() ends the attempt.
+   */
+  probeTimeoutMs: number;
+  /** Longest time the connection may sit idle (the ?wait=ack wait); sets the MQTT keepalive. */
+  idleSeconds: number;
+  connect: SocketConnector;
+  logger: Logger;
+}
+
+export type WorkerdBonkPublisher = BonkPublisher;
+
+const DEFAULT_PORTS = { mqtt: 1883, mqtts: 8883 } as const;
+
+/**
+ * Reads BONKER_BROKER_URL for a TCP connection. `tcp:`/`tls:` are mqtt.js' aliases of `mqtt:`/`mqtts:`.
+ * ws:// and wss:// are refused here with a message saying so, rather than silently rewritten.
+ */
+export function brokerAddress(url: string): BrokerAddress {
+  const parsed = new URL(url);
+  const scheme = { 'mqtt:': 'mqtt', 'tcp:': 'mqtt', 'mqtts:': 'mqtts', 'tls:': 'mqtts' }[parsed.protocol] as
+    | keyof typeof DEFAULT_PORTS
+    | undefined;
+  if (!scheme) {
+    throw new Error(
+      `BONKER_BROKER_URL: the Worker connects over TCP only; expected mqtt://host:port or mqtts://host:port, got ${parsed.protocol}//`,
+    );
+  }
+  return {
+    hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[scheme],
+    tls: scheme === 'mqtts',
+  };
+}
+
+interface AckWaiter {
+  device: string;
+  missing: Set<string>;
+  acks: Ack[];
+  done(): void;
+}
+
+/**
+ * Connects lazily, on the first publish/waitForAcks/checkReady, so health checks and refused credentials cost no broker
+ * connection. isReady() means "not known to be down"; checkReady() (/readyz) connects to find out.
+ */
+export function createWorkerdPublisher(options: WorkerdPublisherOptions): WorkerdBonkPublisher {
+  const { topics, logger } = options;
+  const waiters = new Set<AckWaiter>();
+  const subscriptions: Promise<unknown>[] = [];
+  let failure: Error | undefined;
+  let opened: { session: MqttPacketSession; ready: Promise<MqttPacketSession> } | undefined;
+
+  const session = () => {
+    opened ??= openSession(options, (topic, payload) => dispatchAck(topics, waiters, topic, payload, logger));
+    return opened.ready.catch((error: Error) => {
+      failure ??= error;
+      throw new Error(`not connected to the MQTT broker (${error.message})`);
+    });
+  };
+
+  return {
+    isReady: () => failure === undefined,
+    /** Connects (CONNECT/CONNACK) unless already done in this request: there is no standing connection to ask. */
+    async checkReady() {
+      const deadline = `no CONNACK within ${options.probeTimeoutMs} ms`;
+      await withTimeout(session(), options.probeTimeoutMs, deadline).catch((error: Error) => (failure ??= error));
+      return failure === undefined;
+    },
+    async publish(device, commands) {
+      const mqtt = await session();
+      // Listen before publishing (notification-handler.ts): the ack subscription must be in place first.
+      await Promise.allSettled(subscriptions);
+      const topic = topics.bonk(device);
+      await Promise.all(commands.map((command) => mqtt.publishExactlyOnce(topic, encodeBonk(command))));
+    },
+    waitForAcks(device, ids, timeoutMs) {
+      const waiter = addWaiter(waiters, device, ids, timeoutMs);
+      // Registered synchronously, so a publish() called right after waits for this SUBACK.
+      const subscribed = session().then((mqtt) => mqtt.subscribe(topics.ack(device), QOS.ack));
+      subscriptions.push(subscribed);
+      // Without a subscription no ack can come: answer with none rather than wait out the timeout.
+      subscribed.catch(() => waiter.done());
+      return waiter.result;
+    },
+    async close() {
+      for (const waiter of [...waiters]) waiter.done();
+      await opened?.session.close();
+    },
+  };
+}
+
+function openSession(options: WorkerdPublisherOptions, onMessage: (topic: string, payload: Uint8Array) => void) {
+  const session = openMqttSession({
+    socket: options.connect(options.address),
+    clientId: `bonker-edge-w-${crypto.randomUUID().slice(0, 8)}`,
+    username: options.username,
+    password: options.password,
+    keepaliveSeconds: Math.min(0xffff, Math.max(30, Math.ceil(options.idleSeconds) + 10)),
+    onMessage,
+  });
+  const ready = session.ready.then(
+    () => session,
+    async (error: Error) => {
+      await session.close();
+      throw error;
+    },
+  );
+  return { session, ready };
+}
+
+function addWaiter(waiters: Set<AckWaiter>, device: string, ids: string[], timeoutMs: number) {
+  let resolve!: (acks: Ack[]) => void;
+  const result = new Promise<Ack[]>((r) => (resolve = r));
+  const waiter: AckWaiter = {
+    device,
+    missing: new Set(ids),
+    acks: [],
+    done() {
+      clearTimeout(timer);
+      waiters.delete(waiter);
+      resolve(waiter.acks);
+    },
+  };
+  const timer = setTimeout(() => waiter.done(), timeoutMs);
+  if (waiter.missing.size === 0) waiter.done();
+  else waiters.add(waiter);
+  return Object.assign(waiter, { result });
+}
+
+function dispatchAck(topics: Topics, waiters: Set<AckWaiter>, topic: string, payload: Uint8Array, logger: Logger) {
+  const where = topics.parse(topic);
+  if (where?.kind !== 'ack') return;
+  const ack = parseAck(payload);
+  if (!ack) return logger.debug({ topic }, 'ignoring an ack that does not match the contract');
+  for (const waiter of [...waiters]) {
+    if (waiter.device !== where.device || !waiter.missing.delete(ack.id)) continue;
+    waiter.acks.push(ack);
+    if (waiter.missing.size === 0) waiter.done();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
