@@ -1,5 +1,6 @@
 // Keeps a long-running part alive until SIGINT/SIGTERM, then stops it with a hard-exit timer as a backstop.
 import type { Logger } from '../contract/index.ts';
+import { createSystemdNotifier, type SystemdNotifier } from './systemd-notify.ts';
 
 export interface Stoppable {
   close(): Promise<void>;
@@ -8,7 +9,14 @@ export interface Stoppable {
 /** systemd's default TimeoutStopSec is 90 s; the agent promises to be gone within 5 s, so give up a little later. */
 const HARD_EXIT_MS = 6_000;
 
-export function runUntilSignal(service: Stoppable, logger: Logger): Promise<number> {
+/** Called once the service is up (broker listening, edge listening, device subscribed): that is READY=1 for systemd. */
+export function runUntilSignal(
+  service: Stoppable,
+  logger: Logger,
+  notifier: SystemdNotifier = createSystemdNotifier({ env: process.env, logger }),
+): Promise<number> {
+  void notifier.ready();
+  const stopWatchdog = notifier.startWatchdog();
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -18,6 +26,9 @@ export function runUntilSignal(service: Stoppable, logger: Logger): Promise<numb
       }
       stopping = true;
       logger.info({ signal }, 'stopping');
+      stopWatchdog();
+      // Awaited before exiting (the hard-exit timer still bounds it), so systemd sees the stop was deliberate.
+      const announced = notifier.stopping();
       setTimeout(() => {
         logger.error({ timeoutMs: HARD_EXIT_MS }, 'did not stop in time, exiting');
         process.exit(1);
@@ -25,11 +36,11 @@ export function runUntilSignal(service: Stoppable, logger: Logger): Promise<numb
       service.close().then(
         () => {
           logger.info('stopped');
-          resolve(0);
+          void announced.then(() => resolve(0));
         },
         (error: unknown) => {
           logger.error({ err: error }, 'error while stopping');
-          resolve(1);
+          void announced.then(() => resolve(1));
         },
       );
     };

@@ -57,6 +57,8 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
   app.onError((error, c) => {
     if (error instanceof EdgeHttpError) {
       if (error.kind) metrics.error(error.kind);
+      // Refusals are what an operator debugs (a wrong token in Alertmanager, a broker down); never the credential.
+      logger.warn({ status: error.status, kind: error.kind, method: c.req.method, path: c.req.path }, error.message);
       return c.json({ error: error.message }, error.status, error.headers);
     }
     if (error instanceof HTTPException) return c.json({ error: error.message || 'request failed' }, error.status);

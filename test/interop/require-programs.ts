@@ -4,6 +4,23 @@ import { execFileSync } from 'node:child_process';
 export const MOSQUITTO_CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
 export const MOSQUITTO_PUB = ['/usr/bin/mosquitto_pub'];
 export const MOSQUITTO_SUB = ['/usr/bin/mosquitto_sub'];
+// The infra suites (test/interop/infra-*.test.ts): Debian 12's prometheus 2.42 and prometheus-alertmanager 0.25.
+export const PROMETHEUS = ['/usr/bin/prometheus'];
+export const PROMTOOL = ['/usr/bin/promtool'];
+export const ALERTMANAGER = ['/usr/bin/prometheus-alertmanager'];
+export const AMTOOL = ['/usr/bin/amtool'];
+export const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze'];
+
+/** The first candidate that exists, or an error that says what to install. */
+export function requireProgram(candidates: readonly string[]): string {
+  const found = findProgram(candidates);
+  if (!found) throw new Error(`${candidates.join(' or ')} is missing; ${INSTALL}`);
+  return found;
+}
+
+const INSTALL =
+  'the interop suite needs Debian\'s Mosquitto, Prometheus, Alertmanager and systemd: run ' +
+  '`sudo apt-get install -y --no-install-recommends mosquitto mosquitto-clients prometheus prometheus-alertmanager systemd`';
 
 export function findProgram(candidates: readonly string[]): string | undefined {
   for (const candidate of candidates) {
@@ -19,12 +36,9 @@ export function findProgram(candidates: readonly string[]): string | undefined {
 }
 
 export default function requirePrograms(): void {
-  const missing = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_SUB].filter((candidates) => !findProgram(candidates));
+  const needed = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_SUB, PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL, SYSTEMD_ANALYZE];
+  const missing = needed.filter((candidates) => !findProgram(candidates));
   if (missing.length) {
-    throw new Error(
-      'The interop suite needs Debian\'s Mosquitto broker and clients: run ' +
-        '`sudo apt-get install -y --no-install-recommends mosquitto mosquitto-clients` ' +
-        `(missing: ${missing.map((c) => c.join(' or ')).join(', ')}).`,
-    );
+    throw new Error(`${INSTALL[0]!.toUpperCase()}${INSTALL.slice(1)} (missing: ${missing.map((c) => c.join(' or ')).join(', ')}).`);
   }
 }

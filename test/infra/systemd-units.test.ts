@@ -1,0 +1,78 @@
+// Offline checks of infra/systemd: restart policy, readiness, state directories, hardening, settings the parts know.
+import { describe, expect, it } from 'vitest';
+import { parseEnv } from '../../contract/index.ts';
+import { brokerEnvShape } from '../../broker/config.ts';
+import { loadDeviceConfig } from '../../device/config.ts';
+import { loadEdgeConfig } from '../../edge/config.ts';
+import { parseEnvFile, parseUnit, readInfra, SETTINGS, unitEnvironment, type Part } from './infra-files.ts';
+
+const PARTS: Part[] = ['device', 'broker', 'edge'];
+const unit = (part: Part) => parseUnit(readInfra(`systemd/oom-bonker-${part}.service`));
+const one = (part: Part, key: string) => unit(part).Service![key]?.at(-1);
+/** What the process sees: the unit's Environment= defaults, overridden by the example EnvironmentFile. */
+const environment = (part: Part) => ({
+  ...unitEnvironment(unit(part)),
+  ...parseEnvFile(readInfra(`systemd/${part}.env.example`)),
+});
+
+describe.each(PARTS)('oom-bonker-%s.service', (part) => {
+  it('restarts always, except on bad configuration (exit 78)', () => {
+    expect(one(part, 'Restart')).toBe('always');
+    expect(one(part, 'RestartPreventExitStatus')).toBe('78');
+  });
+
+  it('runs `oom-bonker <part>` with an EnvironmentFile in /etc/oom-bonker', () => {
+    expect(one(part, 'ExecStart')).toBe(`/usr/bin/node /opt/oom-bonker/bin/oom-bonker.js ${part}`);
+    expect(one(part, 'EnvironmentFile')).toBe(`/etc/oom-bonker/${part}.env`);
+  });
+
+  it('reports readiness with systemd-notify (Type=notify, NotifyAccess=all) and is watched', () => {
+    expect(one(part, 'Type')).toBe('notify');
+    expect(one(part, 'NotifyAccess')).toBe('all');
+    expect(Number(one(part, 'WatchdogSec'))).toBeGreaterThanOrEqual(10);
+  });
+
+  it('never sets MemoryDenyWriteExecute (V8\'s JIT crashes with it)', () => {
+    expect(one(part, 'MemoryDenyWriteExecute')).toBeUndefined();
+    expect(one(part, 'NoNewPrivileges')).toBe('yes');
+    expect(one(part, 'ProtectSystem')).toBe('strict');
+  });
+
+  it('sets only settings the part knows, and its loader accepts the example', () => {
+    const env = environment(part);
+    expect(Object.keys(env).filter((k) => !SETTINGS[part].has(k))).toEqual([]);
+    if (part === 'device') expect(loadDeviceConfig(env).servo.driver).toBe('pigpio');
+    if (part === 'edge') expect(loadEdgeConfig(env).auth.token).toBe('REPLACE_WITH_EDGE_TOKEN');
+    if (part === 'broker') expect(parseEnv(brokerEnvShape, env).BONKER_USERS_FILE).toBe('%d/users.json');
+  });
+});
+
+describe('state directories', () => {
+  it.each([
+    ['device', 'BONKER_STATE_DIR'],
+    ['broker', 'BONKER_DATA_DIR'],
+  ] as const)('%s keeps its data in its StateDirectory (%s)', (part, variable) => {
+    expect(environment(part)[variable]).toBe(`/var/lib/${one(part, 'StateDirectory')}`);
+  });
+});
+
+describe('hardening', () => {
+  it('lets the pigpio driver reach /dev/mem as root and nothing more in /dev', () => {
+    const device = unit('device').Service!;
+    expect(device.User ?? device.DynamicUser).toBeUndefined();
+    expect(device.PrivateDevices).toBeUndefined();
+    expect(device.DevicePolicy).toEqual(['closed']);
+    expect(device.DeviceAllow).toContain('/dev/mem rw');
+    expect(unit('device').Unit!.Conflicts).toEqual(['pigpiod.service']);
+  });
+
+  it.each(['broker', 'edge'] as const)('runs the %s as a dynamic user without capabilities or devices', (part) => {
+    expect(one(part, 'DynamicUser')).toBe('yes');
+    expect(one(part, 'CapabilityBoundingSet')).toBe('');
+    expect(one(part, 'PrivateDevices')).toBe('yes');
+  });
+
+  it('hands the broker its users file as a credential', () => {
+    expect(one('broker', 'LoadCredential')).toBe('users.json:/etc/oom-bonker/users.json');
+  });
+});
