@@ -8,7 +8,8 @@ import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
 
 const TOTAL = 5_000;
 const IN_FLIGHT = 100;
-// BONKER_TEST_UNORDERED=1 turns our ordering off, to show this test catches the upstream bug (see the report).
+// BONKER_TEST_UNORDERED=1 turns our ordering off, to show this test catches the upstream bug (see the report); it
+// turns exact-dedupe.ts off too, which on its own would already keep out-of-order enqueues from being dropped.
 const ORDERED = process.env.BONKER_TEST_UNORDERED !== '1';
 const topic = createTopics().bonk('tux');
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -36,7 +37,7 @@ async function burst(persistence: 'level' | 'memory') {
   const dir = await makeTempDir();
   cleanups.push(dir.remove);
   const config = testBrokerConfig({ BONKER_PERSISTENCE: persistence, BONKER_DATA_DIR: dir.path });
-  const broker = await startBroker(config, silentLogger, { orderOutgoing: ORDERED });
+  const broker = await startBroker(config, silentLogger, { orderOutgoing: ORDERED, raceGuards: ORDERED });
   cleanups.push(broker.close);
 
   const subscriber = await connect(broker, { clientId: 'tux-no-strand', clean: false });

@@ -1,6 +1,7 @@
 // The ordering wrapper on its own: enqueues settle in publish order however their writes complete.
 import { describe, expect, it } from 'vitest';
 import { createOrderedPersistence, type AedesPersistenceLike, type PacketLike } from './ordered-persistence.ts';
+import { openPersistence } from './persistence.ts';
 
 /** A persistence whose writes finish only when the test says so: the out-of-order completion LevelDB shows. */
 function manualPersistence() {
@@ -63,5 +64,18 @@ describe('createOrderedPersistence', () => {
     fail(a);
     await run.all;
     expect(run.order).toEqual(['a!', 'b']);
+  });
+
+  it('clears nothing for a message aedes refused before giving it an id (memory would drop the oldest unsent one)', async () => {
+    const persistence = createOrderedPersistence(await openPersistence({ kind: 'memory' }));
+    const client = { id: 'tux' };
+    const queued = { cmd: 'publish', topic: 'bonker/tux/bonk', payload: Buffer.from('bonk-1'), qos: 1, brokerId: 'b', brokerCounter: 1 };
+    await persistence.outgoingEnqueue({ clientId: 'tux' }, queued);
+    expect(await persistence.outgoingClearMessageId(client, { ...queued, brokerCounter: 2, messageId: undefined })).toBeUndefined();
+    const stream = (persistence.outgoingStream as (c: object) => AsyncIterable<PacketLike>)(client);
+    const left: PacketLike[] = [];
+    for await (const packet of stream) left.push(packet);
+    expect(left.map((packet) => packet.brokerCounter)).toEqual([1]);
+    await persistence.destroy();
   });
 });

@@ -13,8 +13,8 @@
 // so emitPacket sees messages in counter order. A retained QoS>0 message passes through storeRetained (another
 // write) first, so it reserves its place in line there. The in-memory persistence completes in order already; the
 // wrapper costs it nothing but a few microtasks.
-// Not covered (documented in the report): a QoS 0 publish is not queued at all and can still overtake a QoS>0 one
-// to the same persistent subscriber; and aedes' reconnect replay (handlers/connect.js) races live messages the same way.
+// The two races this cannot order are closed elsewhere: a QoS 0 publish overtaking a QoS>0 one (exact-dedupe.ts) and
+// a reconnect replay racing live messages (replay-guard.ts).
 
 export interface PacketLike {
   qos?: number;
@@ -82,6 +82,10 @@ export function createOrderedPersistence(inner: AedesPersistenceLike, { ordered 
       queued += 1;
     },
     async outgoingClearMessageId(client, packet) {
+      // aedes' deliverQoS calls this for a packet it decided not to write (lib/client.js, the dedupe/authorizeForward
+      // refusal branch), before any message id was given. aedes-persistence (memory) would then remove the first
+      // stored message whose id is also undefined: the oldest unsent one. Nothing sent, nothing to clear.
+      if ((packet as { messageId?: unknown }).messageId == null) return undefined;
       const cleared = await inner.outgoingClearMessageId(client, packet);
       // Messages inherited from an earlier run carry that run's broker id and were never counted here.
       if (cleared && cleared.brokerId === brokerId && queued > 0) queued -= 1;

@@ -1,5 +1,6 @@
 // Starts the bundled broker: Aedes with our persistence, auth hooks and metrics, behind the configured listeners.
 import type { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import { Aedes } from 'aedes';
 import { createTopics, type Logger } from '../contract/index.ts';
 import { createAcl } from './acl.ts';
@@ -7,8 +8,10 @@ import { createAuthHooks } from './auth-hooks.ts';
 import type { BrokerConfig } from './config.ts';
 import { startListeners, type Listener } from './listeners.ts';
 import { createBrokerMetrics } from './metrics.ts';
-import { createOrderedPersistence } from './ordered-persistence.ts';
+import { installExactDedupe, type DedupableClient } from './exact-dedupe.ts';
+import { createOrderedPersistence, type OrderedPersistence } from './ordered-persistence.ts';
 import { describePersistence, openPersistence } from './persistence.ts';
+import { createReplayGuard, type ReplayClient } from './replay-guard.ts';
 
 export interface RunningBroker {
   aedes: Aedes;
@@ -24,6 +27,8 @@ export interface RunningBroker {
 export interface BrokerTestOverrides {
   /** false restores aedes' unordered enqueues; only for showing that the no-strand test catches the bug. */
   orderOutgoing?: boolean;
+  /** false restores aedes' dedupe and reconnect replay; only for showing that delivery-races.test.ts catches the races. */
+  raceGuards?: boolean;
 }
 
 export async function startBroker(
@@ -46,12 +51,8 @@ export async function startBroker(
   let listeners: Listener[] = [];
   try {
     aedes = await Aedes.createBroker({
-      persistence,
       ...hooks,
-      authorizeForward: (_client, packet) => {
-        metrics.forwarded();
-        return packet;
-      },
+      ...deliveryHooks(persistence, overrides.raceGuards ?? true, () => metrics.forwarded()),
     });
     metrics.observe(aedes, persistence.queuedMessages);
     logEvents(aedes, log);
@@ -75,6 +76,29 @@ export async function startBroker(
     ...optional('tlsPort', port('tls')),
     ...optional('httpPort', port('http')),
     close: () => (closing ??= stop(broker, listeners, persistence.destroy).then(() => log.info('broker closed'))),
+  };
+}
+
+/**
+ * The persistence and hooks that keep every acknowledged bonk deliverable live: ordered enqueues
+ * (ordered-persistence.ts), an exact duplicate check (exact-dedupe.ts) and the reconnect replay guard (replay-guard.ts).
+ */
+function deliveryHooks(persistence: OrderedPersistence, guarded: boolean, forwarded: () => void) {
+  if (!guarded) return { persistence, authorizeForward: <T>(_client: unknown, packet: T) => (forwarded(), packet) };
+  const replay = createReplayGuard();
+  const outgoingStream = persistence.outgoingStream as (client: object) => Readable;
+  return {
+    persistence: { ...persistence, outgoingStream: (client: ReplayClient) => replay.replay(client, outgoingStream(client)) },
+    preConnect(client: object, packet: { clean?: boolean }, done: (error: Error | null, ok: boolean) => void) {
+      installExactDedupe(client as unknown as DedupableClient);
+      replay.connecting(client, packet);
+      done(null, true);
+    },
+    authorizeForward<T extends object>(client: object, packet: T) {
+      if (!replay.mayForward(client, packet)) return null;
+      forwarded();
+      return packet;
+    },
   };
 }
 
