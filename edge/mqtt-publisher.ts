@@ -1,7 +1,8 @@
 // BonkPublisher over one persistent mqtt.js connection (Node only): QoS 2 publishes, acks collected from `<P>/+/ack`.
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { encodeBonk, parseAck, QOS, type Ack, type BonkCommand, type Logger, type Topics } from '../contract/index.ts';
+import { encodeBonk, QOS, type BonkCommand, type Logger, type Topics } from '../contract/index.ts';
+import { createAckWaiters } from './ack-waiters.ts';
 import type { BonkPublisher } from './publisher.ts';
 
 export interface MqttPublisherOptions {
@@ -18,13 +19,6 @@ export interface MqttBonkPublisher extends BonkPublisher {
   readonly events: EventEmitter;
 }
 
-interface AckWaiter {
-  device: string;
-  missing: Set<string>;
-  acks: Ack[];
-  done(): void;
-}
-
 const RECONNECT_MS = 1_000;
 
 /**
@@ -34,7 +28,7 @@ const RECONNECT_MS = 1_000;
 export async function createMqttPublisher(options: MqttPublisherOptions): Promise<MqttBonkPublisher> {
   const { topics, logger } = options;
   const events = new EventEmitter();
-  const waiters = new Set<AckWaiter>();
+  const waiters = createAckWaiters(topics, logger);
   let ready = false;
   const setReady = (value: boolean) => {
     if (value === ready) return;
@@ -55,7 +49,7 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
   client.on('close', () => setReady(false));
   client.on('offline', () => logger.warn({ url: options.url }, 'MQTT broker unreachable, retrying'));
   client.on('error', (error) => logger.warn({ err: error }, 'MQTT connection error'));
-  client.on('message', (topic, payload) => dispatchAck(topics, waiters, topic, payload, logger));
+  client.on('message', (topic, payload) => waiters.dispatch(topic, payload));
   await firstConnection(client, events, options.publishTimeoutMs, logger);
 
   return {
@@ -63,9 +57,9 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
     isReady: () => ready && client.connected,
     checkReady: async () => ready && client.connected,
     publish: (device, commands) => publishAll(client, topics, device, commands),
-    waitForAcks: (device, ids, timeoutMs) => waitForAcks(waiters, device, ids, timeoutMs),
+    waitForAcks: (device, ids, timeoutMs) => waiters.wait(device, ids, timeoutMs).result,
     async close() {
-      for (const waiter of [...waiters]) waiter.done();
+      waiters.endAll();
       await client.endAsync(true);
       setReady(false);
     },
@@ -126,35 +120,3 @@ async function publishAll(client: MqttClient, topics: Topics, device: string, co
   );
 }
 
-function waitForAcks(waiters: Set<AckWaiter>, device: string, ids: string[], timeoutMs: number): Promise<Ack[]> {
-  return new Promise((resolve) => {
-    const waiter: AckWaiter = {
-      device,
-      missing: new Set(ids),
-      acks: [],
-      done() {
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve(waiter.acks);
-      },
-    };
-    const timer = setTimeout(() => waiter.done(), timeoutMs);
-    if (waiter.missing.size === 0) return waiter.done();
-    waiters.add(waiter);
-  });
-}
-
-function dispatchAck(topics: Topics, waiters: Set<AckWaiter>, topic: string, payload: Buffer, logger: Logger) {
-  const where = topics.parse(topic);
-  if (where?.kind !== 'ack') return;
-  const ack = parseAck(payload);
-  if (!ack) {
-    logger.debug({ topic }, 'ignoring an ack that does not match the contract');
-    return;
-  }
-  for (const waiter of [...waiters]) {
-    if (waiter.device !== where.device || !waiter.missing.delete(ack.id)) continue;
-    waiter.acks.push(ack);
-    if (waiter.missing.size === 0) waiter.done();
-  }
-}

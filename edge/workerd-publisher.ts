@@ -1,6 +1,7 @@
 // BonkPublisher for workerd: one MQTT connection per HTTP request (mqtt-packet over a socket), QoS 2 publishes.
 // A plain Worker cannot keep a connection across requests (FACTS.md), so the connection lives as long as the request.
-import { encodeBonk, parseAck, QOS, type Ack, type Logger, type Topics } from '../contract/index.ts';
+import { encodeBonk, QOS, type Logger, type Topics } from '../contract/index.ts';
+import { createAckWaiters } from './ack-waiters.ts';
 import { openMqttSession, type ByteSocket, type MqttPacketSession } from './mqtt-packet-session.ts';
 import type { BonkPublisher } from './publisher.ts';
 
@@ -54,26 +55,19 @@ export function brokerAddress(url: string): BrokerAddress {
   };
 }
 
-interface AckWaiter {
-  device: string;
-  missing: Set<string>;
-  acks: Ack[];
-  done(): void;
-}
-
 /**
  * Connects lazily, on the first publish/waitForAcks/checkReady, so health checks and refused credentials cost no broker
  * connection. isReady() means "not known to be down"; checkReady() (/readyz) connects to find out.
  */
 export function createWorkerdPublisher(options: WorkerdPublisherOptions): WorkerdBonkPublisher {
   const { topics, logger } = options;
-  const waiters = new Set<AckWaiter>();
+  const waiters = createAckWaiters(topics, logger);
   const subscriptions: Promise<unknown>[] = [];
   let failure: Error | undefined;
   let opened: { session: MqttPacketSession; ready: Promise<MqttPacketSession> } | undefined;
 
   const session = () => {
-    opened ??= openSession(options, (topic, payload) => dispatchAck(topics, waiters, topic, payload, logger));
+    opened ??= openSession(options, (topic, payload) => waiters.dispatch(topic, payload));
     return opened.ready.catch((error: Error) => {
       failure ??= error;
       throw new Error(`not connected to the MQTT broker (${error.message})`);
@@ -96,7 +90,7 @@ export function createWorkerdPublisher(options: WorkerdPublisherOptions): Worker
       await Promise.all(commands.map((command) => mqtt.publishExactlyOnce(topic, encodeBonk(command))));
     },
     waitForAcks(device, ids, timeoutMs) {
-      const waiter = addWaiter(waiters, device, ids, timeoutMs);
+      const waiter = waiters.wait(device, ids, timeoutMs);
       // Registered synchronously, so a publish() called right after waits for this SUBACK.
       const subscribed = session().then((mqtt) => mqtt.subscribe(topics.ack(device), QOS.ack));
       subscriptions.push(subscribed);
@@ -105,7 +99,7 @@ export function createWorkerdPublisher(options: WorkerdPublisherOptions): Worker
       return waiter.result;
     },
     async close() {
-      for (const waiter of [...waiters]) waiter.done();
+      waiters.endAll();
       await opened?.session.close();
     },
   };
@@ -128,37 +122,6 @@ function openSession(options: WorkerdPublisherOptions, onMessage: (topic: string
     },
   );
   return { session, ready };
-}
-
-function addWaiter(waiters: Set<AckWaiter>, device: string, ids: string[], timeoutMs: number) {
-  let resolve!: (acks: Ack[]) => void;
-  const result = new Promise<Ack[]>((r) => (resolve = r));
-  const waiter: AckWaiter = {
-    device,
-    missing: new Set(ids),
-    acks: [],
-    done() {
-      clearTimeout(timer);
-      waiters.delete(waiter);
-      resolve(waiter.acks);
-    },
-  };
-  const timer = setTimeout(() => waiter.done(), timeoutMs);
-  if (waiter.missing.size === 0) waiter.done();
-  else waiters.add(waiter);
-  return Object.assign(waiter, { result });
-}
-
-function dispatchAck(topics: Topics, waiters: Set<AckWaiter>, topic: string, payload: Uint8Array, logger: Logger) {
-  const where = topics.parse(topic);
-  if (where?.kind !== 'ack') return;
-  const ack = parseAck(payload);
-  if (!ack) return logger.debug({ topic }, 'ignoring an ack that does not match the contract');
-  for (const waiter of [...waiters]) {
-    if (waiter.device !== where.device || !waiter.missing.delete(ack.id)) continue;
-    waiter.acks.push(ack);
-    if (waiter.missing.size === 0) waiter.done();
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
