@@ -2,6 +2,7 @@
 import { ConfigError, EXIT_CONFIG, envValue, parseEnv } from '../contract/index.ts';
 import type { Command } from './command.ts';
 import { bonkCommand } from './commands/bonk.ts';
+import { calibrateCommand } from './commands/calibrate.ts';
 import { brokerCommand } from './commands/broker.ts';
 import { deviceCommand } from './commands/device.ts';
 import { edgeCommand } from './commands/edge.ts';
@@ -14,6 +15,7 @@ import { createLogger } from './logger.ts';
 
 const COMMANDS: readonly Command[] = [
   upCommand, brokerCommand, edgeCommand, deviceCommand, bonkCommand, statusCommand, watchCommand, hashPasswordCommand,
+  calibrateCommand,
 ];
 const EXIT_USAGE = 2;
 const loggingShape = { BONKER_LOG_LEVEL: envValue.logLevel() };

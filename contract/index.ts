@@ -3,6 +3,7 @@ export * from './topics.ts';
 export * from './bonk.ts';
 export * from './ack.ts';
 export * from './status.ts';
+export * from './device-state.ts';
 export * from './alert-id.ts';
 export * from './env-config.ts';
 export * from './logger.ts';

@@ -3,8 +3,19 @@ import type { Ack, BonkCommand, Logger } from '../contract/index.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Striker } from './strike.ts';
 
+/** The servo failed before any strike completed: the command must be redelivered, not acknowledged as done. */
+export class StrikeFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StrikeFailedError';
+  }
+}
+
 export interface BonkRunner {
-  /** The ack to record and send, or undefined when nothing moved and the command must stay unacknowledged. */
+  /**
+   * The ack to record and send, or undefined when nothing moved and the command must stay unacknowledged.
+   * Throws StrikeFailedError when the servo failed before a single strike completed.
+   */
   run(command: BonkCommand): Promise<Ack | undefined>;
 }
 
@@ -35,17 +46,19 @@ export function createBonkRunner(deps: {
         await abortableSleep(limiter.waitBeforeStrike(now()), stopping);
         if (stopping.aborted) break;
         const at = now();
-        limiter.strikeStarted(at);
         startedAt ??= at;
         deps.onStrike?.(command, bonks + 1);
         try {
           await striker.strike();
+          // Counted once done: failed attempts (a daemon away, redelivered with backoff) must not use up the duty limit.
+          limiter.strikeStarted(at);
         } catch (error) {
           logger.error({ err: error, id: command.id }, 'servo failed during a strike');
           failure = `servo failed: ${error instanceof Error ? error.message : String(error)}`;
           break;
         }
       }
+      if (bonks === 0 && failure) throw new StrikeFailedError(failure);
       // Nothing moved: leave it unacknowledged so the broker delivers it again after the restart.
       if (bonks === 0) return undefined;
       const error = failure ?? shortfall(command.count, bonks, allowed, maxPerMinute, stopping.aborted);

@@ -1,7 +1,7 @@
 // Order per command: parse → dedup check → (rate limit) → strike → record id; says whether to PUBACK.
 import { randomUUID } from 'node:crypto';
 import { parseBonkPayload, type Ack, type Logger } from '../contract/index.ts';
-import type { BonkRunner } from './bonk-runner.ts';
+import { StrikeFailedError, type BonkRunner } from './bonk-runner.ts';
 import type { DedupStore } from './dedup-store.ts';
 
 export type Decision =
@@ -49,7 +49,15 @@ export function createCommandHandler(deps: {
         logger.info({ id: command.id, first: seen.result }, 'duplicate bonk command, not striking');
         return { kind: 'answer', ack: { ...echo, result: 'duplicate', bonks: 0, startedAt: null, finishedAt: null } };
       }
-      const ack = unrecorded.get(command.id) ?? (await runner.run(command));
+      let ack: Ack | undefined;
+      try {
+        ack = unrecorded.get(command.id) ?? (await runner.run(command));
+      } catch (error) {
+        if (!(error instanceof StrikeFailedError)) throw error;
+        // No PUBACK, and reconnect with backoff so the broker redelivers it: a `done` ack would lose the bonk.
+        logger.error({ id: command.id, error: error.message }, 'strike failed; not acknowledging, the bonk will be redelivered');
+        return { kind: 'retry' };
+      }
       if (!ack) return { kind: 'leave' };
       try {
         await store.record({ id: ack.id, result: ack.result, bonks: ack.bonks, at: now() });

@@ -13,11 +13,15 @@ describe('loadDeviceConfig', () => {
       password: undefined,
       topicPrefix: 'bonker',
       stateDir: '.bonker/device',
-      servo: { driver: 'simulated', gpio: 18 },
+      servo: {
+        driver: 'simulated', gpio: 18, minUs: 500, maxUs: 2500,
+        pigpiod: { host: '127.0.0.1', port: 8888 }, pwm: { chip: 0, channel: undefined },
+      },
       motion: { restUs: 1500, strikeUs: 1050, travelMs: 150, holdMs: 200 },
       minGapMs: 1000,
       maxPerMinute: 10,
       dedupSize: 10000,
+      homeAssistant: { discovery: true, prefix: 'homeassistant' },
     });
   });
 
@@ -56,7 +60,7 @@ describe('loadDeviceConfig', () => {
       const problems = (error as ConfigError).problems.join('\n');
       expect(problems).toMatch(/^BONKER_DEVICE_ID: expected 1-64 characters/m);
       expect(problems).toMatch(/^BONKER_BROKER_URL\.0: expected a broker URL/m);
-      expect(problems).toMatch(/^BONKER_SERVO_DRIVER: expected "simulated" or "pigpio"/m);
+      expect(problems).toMatch(/^BONKER_SERVO_DRIVER: expected one of simulated, pigpio, pigpiod, pwm-sysfs, auto/m);
       expect(problems).toMatch(/^BONKER_SERVO_REST_US: expected a servo pulse width in microseconds 500-2500/m);
       expect(problems).toMatch(/^BONKER_SERVO_STRIKE_US: expected a servo pulse width in microseconds 500-2500/m);
       expect(problems).toMatch(/^BONKER_MAX_PER_MINUTE: expected a whole number 1-/m);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   DEFAULT_TOPIC_PREFIX,
+  DEFAULT_HOME_ASSISTANT_PREFIX,
   deviceIdSchema,
   envValue,
   parseEnv,
@@ -20,6 +21,19 @@ const pulseWidth = (fallback: number) =>
     .max(PULSE_MAX_US, `expected a servo pulse width in microseconds ${PULSE_MIN_US}-${PULSE_MAX_US}`)
     .default(fallback);
 
+export const SERVO_DRIVERS = ['simulated', 'pigpio', 'pigpiod', 'pwm-sysfs', 'auto'] as const;
+export type ServoDriverName = (typeof SERVO_DRIVERS)[number];
+
+export interface ServoSettings {
+  driver: ServoDriverName;
+  gpio: number;
+  /** Hard limits: no pulse outside them reaches the servo. */
+  minUs: number;
+  maxUs: number;
+  pigpiod: { host: string; port: number };
+  pwm: { chip: number; channel: number | undefined };
+}
+
 /** `mqtt://a:1883,mqtt://b:1883`: tried in order on reconnect (mqtt.js `servers`). */
 const brokerUrls = z
   .string()
@@ -34,8 +48,21 @@ export const deviceEnvShape = {
   BONKER_TOPIC_PREFIX: topicPrefixSchema.default(DEFAULT_TOPIC_PREFIX),
   BONKER_STATE_DIR: z.string().min(1, 'expected a directory path').default('.bonker/device'),
   BONKER_SERVO_DRIVER: z
-    .enum(['simulated', 'pigpio'], { error: 'expected "simulated" or "pigpio"' })
+    .enum(SERVO_DRIVERS, { error: `expected one of ${SERVO_DRIVERS.join(', ')}` })
     .default('simulated'),
+  // Hard limits no pulse can exceed (device/servo/limits.ts); rest and strike must lie within them.
+  BONKER_SERVO_MIN_US: pulseWidth(PULSE_MIN_US),
+  BONKER_SERVO_MAX_US: pulseWidth(PULSE_MAX_US),
+  BONKER_PIGPIOD_HOST: envValue.host('127.0.0.1'),
+  BONKER_PIGPIOD_PORT: envValue.port(8888),
+  BONKER_PWM_CHIP: envValue.nonNegativeInt(0, 255),
+  /** Unset: derived from BONKER_SERVO_GPIO and the Pi model (device/servo/pwm-sysfs.ts). */
+  BONKER_PWM_CHANNEL: z.coerce
+    .number({ error: 'expected a PWM channel number 0-255' })
+    .int('expected a PWM channel number 0-255')
+    .min(0, 'expected a PWM channel number 0-255')
+    .max(255, 'expected a PWM channel number 0-255')
+    .optional(),
   BONKER_SERVO_GPIO: envValue.nonNegativeInt(18, 53),
   BONKER_SERVO_REST_US: pulseWidth(1500),
   BONKER_SERVO_STRIKE_US: pulseWidth(1050),
@@ -44,6 +71,9 @@ export const deviceEnvShape = {
   BONKER_MIN_GAP_MS: envValue.nonNegativeInt(1_000, 60_000),
   BONKER_MAX_PER_MINUTE: envValue.positiveInt(10, 10_000),
   BONKER_DEDUP_SIZE: envValue.positiveInt(10_000, 10_000_000),
+  // Home Assistant MQTT discovery (device/home-assistant.ts); `off` removes what an earlier run published.
+  BONKER_HA_DISCOVERY: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
+  BONKER_HA_DISCOVERY_PREFIX: topicPrefixSchema.default(DEFAULT_HOME_ASSISTANT_PREFIX),
 };
 
 export interface Motion {
@@ -61,11 +91,12 @@ export interface DeviceConfig {
   password: string | undefined;
   topicPrefix: string;
   stateDir: string;
-  servo: { driver: 'simulated' | 'pigpio'; gpio: number };
+  servo: ServoSettings;
   motion: Motion;
   minGapMs: number;
   maxPerMinute: number;
   dedupSize: number;
+  homeAssistant: { discovery: boolean; prefix: string };
 }
 
 export function loadDeviceConfig(env: Env): DeviceConfig {
@@ -83,6 +114,7 @@ export function loadDeviceConfig(env: Env): DeviceConfig {
   if (rest === strike) {
     problems.push(`BONKER_SERVO_STRIKE_US: expected a pulse width different from BONKER_SERVO_REST_US (${rest})`);
   }
+  if (raw) problems.push(...limitProblems(raw));
   if (problems.length || !raw) throw new ConfigError(problems);
   return {
     deviceId: raw.BONKER_DEVICE_ID,
@@ -91,7 +123,14 @@ export function loadDeviceConfig(env: Env): DeviceConfig {
     password: raw.BONKER_DEVICE_MQTT_PASSWORD,
     topicPrefix: raw.BONKER_TOPIC_PREFIX,
     stateDir: raw.BONKER_STATE_DIR,
-    servo: { driver: raw.BONKER_SERVO_DRIVER, gpio: raw.BONKER_SERVO_GPIO },
+    servo: {
+      driver: raw.BONKER_SERVO_DRIVER,
+      gpio: raw.BONKER_SERVO_GPIO,
+      minUs: raw.BONKER_SERVO_MIN_US,
+      maxUs: raw.BONKER_SERVO_MAX_US,
+      pigpiod: { host: raw.BONKER_PIGPIOD_HOST, port: raw.BONKER_PIGPIOD_PORT },
+      pwm: { chip: raw.BONKER_PWM_CHIP, channel: raw.BONKER_PWM_CHANNEL },
+    },
     motion: {
       restUs: raw.BONKER_SERVO_REST_US,
       strikeUs: raw.BONKER_SERVO_STRIKE_US,
@@ -101,5 +140,16 @@ export function loadDeviceConfig(env: Env): DeviceConfig {
     minGapMs: raw.BONKER_MIN_GAP_MS,
     maxPerMinute: raw.BONKER_MAX_PER_MINUTE,
     dedupSize: raw.BONKER_DEDUP_SIZE,
+    homeAssistant: { discovery: raw.BONKER_HA_DISCOVERY === 'on', prefix: raw.BONKER_HA_DISCOVERY_PREFIX },
   };
+}
+
+/** The agent refuses to start with a rest or strike position its own hard limits would refuse. */
+function limitProblems(raw: z.infer<z.ZodObject<typeof deviceEnvShape>>): string[] {
+  const min = raw.BONKER_SERVO_MIN_US;
+  const max = raw.BONKER_SERVO_MAX_US;
+  if (min >= max) return [`BONKER_SERVO_MAX_US: expected a pulse width above BONKER_SERVO_MIN_US (${min}), got ${max}`];
+  return (['BONKER_SERVO_REST_US', 'BONKER_SERVO_STRIKE_US'] as const)
+    .filter((key) => raw[key] < min || raw[key] > max)
+    .map((key) => `${key}: expected a pulse width within the hard limits BONKER_SERVO_MIN_US-BONKER_SERVO_MAX_US (${min}-${max}), got ${raw[key]}`);
 }

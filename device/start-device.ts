@@ -6,6 +6,7 @@ import { createBonkRunner } from './bonk-runner.ts';
 import { createCommandHandler, type CommandHandler } from './command-handler.ts';
 import type { DeviceConfig } from './config.ts';
 import { createDedupStore, type DedupStore } from './dedup-store.ts';
+import { linkHomeAssistant } from './home-assistant.ts';
 import { createDeviceClient, manageSession, type SessionControl } from './mqtt-session.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createServo } from './servo/index.ts';
@@ -43,6 +44,8 @@ export async function startDevice(
   const handler = createHandler(config, { store, striker, now, logger, events, stopping: stopping.signal });
   const topics = createTopics(config.topicPrefix);
   const client = createDeviceClient(config, topics);
+  // Before connecting: it announces on every 'connected' and counts every 'ack'.
+  await linkHomeAssistant({ client, config, topics, events, logger });
   const { session, inbox } = await connect({ client, config, topics, logger, events, handler, stopping: stopping.signal });
 
   let closing: Promise<void> | undefined;

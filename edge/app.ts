@@ -9,6 +9,8 @@ import type { EdgeConfig } from './config.ts';
 import { EdgeHttpError } from './http-error.ts';
 import type { EdgeMetrics } from './metrics.ts';
 import { createNotificationHandler } from './notification-handler.ts';
+import { createManualBonkGuards, createManualBonkHandler } from './manual-bonk-handler.ts';
+import { createSignatureCheck } from './signature.ts';
 import type { BonkPublisher } from './publisher.ts';
 
 export interface EdgeAppDeps {
@@ -37,11 +39,16 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
         throw new EdgeHttpError(413, 'too_large', `request body is larger than ${config.bodyLimit} bytes (BONKER_EDGE_BODY_LIMIT)`);
       },
     }),
+    // After the size check: the signature covers the body, which must be read (bounded) to check it.
+    ...optional(createSignatureCheck(config.hmac, deps.now ?? Date.now)),
   ];
   const handleNotification = createNotificationHandler({ ...deps, logger, now: deps.now ?? Date.now });
-  // Checked in this order: credential, content type, size; only then is the body read.
+  // Checked in this order: credential, content type, size, signature; only then is the body parsed.
   const guard = every(...guards);
   for (const path of WEBHOOK_PATHS) app.post(path, guard, handleNotification);
+  // The dashboard's Bonk button; JSON only, so a cross-site form cannot post it without a CORS preflight.
+  const handleManualBonk = createManualBonkHandler({ ...deps, logger, now: deps.now ?? Date.now });
+  app.post('/bonk', every(...createManualBonkGuards(config), requireJson), handleManualBonk);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) =>

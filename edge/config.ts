@@ -34,11 +34,39 @@ export const edgeEnvShape = {
   BONKER_EDGE_MAX_BONKS: envValue.positiveInt(10, 1_000),
   BONKER_EDGE_PUBLISH_TIMEOUT_MS: envValue.positiveInt(5_000, 600_000),
   BONKER_EDGE_ACK_TIMEOUT_MS: envValue.positiveInt(10_000, 600_000),
+  // The dashboard page (web/, Node only) connects to the broker itself; unset: ws://<the page's host>:9001.
+  BONKER_EDGE_DASHBOARD_MQTT_URL: z
+    .string()
+    .regex(/^wss?:\/\/[^\s,]+$/, 'expected a WebSocket broker URL the browser can reach, such as ws://127.0.0.1:9001')
+    .optional(),
+  // Handed to every browser that opens the page: give it a `viewer` user (read-only: status and acks).
+  BONKER_EDGE_DASHBOARD_MQTT_USERNAME: z.string().optional(),
+  BONKER_EDGE_DASHBOARD_MQTT_PASSWORD: z.string().optional(),
+  // Whole request (headers + body) must arrive by then, else 408: a client trickling bytes cannot hold a socket.
+  BONKER_EDGE_REQUEST_TIMEOUT_MS: envValue.positiveInt(10_000, 600_000),
+  BONKER_EDGE_HMAC_SECRET: secret('HMAC secret (Grafana webhook "HMAC Signature" secret)'),
+  BONKER_EDGE_HMAC_HEADER: z
+    .string()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name such as X-Grafana-Alerting-Signature')
+    .optional(),
+  BONKER_EDGE_HMAC_TIMESTAMP_HEADER: z
+    .string()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name such as X-Grafana-Alerting-Timestamp')
+    .optional(),
 };
 
 export interface EdgeAuth {
   token: string | undefined;
   basic: { user: string; password: string } | undefined;
+}
+
+/** HMAC-SHA256 of the raw body (Grafana's webhook "HMAC Signature"); see signature.ts. */
+export interface EdgeHmac {
+  secret: string;
+  /** Header names the signature may arrive in (lower case), tried in order. */
+  headers: string[];
+  /** When set, the signed text is `<timestamp>:<body>` and the timestamp (Unix seconds) must be recent. */
+  timestampHeader: string | undefined;
 }
 
 export interface EdgeConfig {
@@ -56,11 +84,16 @@ export interface EdgeConfig {
   maxBonks: number;
   publishTimeoutMs: number;
   ackTimeoutMs: number;
+  /** What the dashboard page uses to reach the broker; `mqttUrl` undefined: the page's host on port 9001. */
+  dashboard: { mqttUrl: string | undefined; username: string | undefined; password: string | undefined };
+  /** Node only: time allowed to receive a whole request (headers and body). */
+  requestTimeoutMs: number;
+  hmac: EdgeHmac | undefined;
 }
 
 const CREDENTIAL_HOWTO =
   'set BONKER_EDGE_TOKEN (Alertmanager `http_config.authorization.credentials`) or both BONKER_EDGE_BASIC_USER and ' +
-  'BONKER_EDGE_BASIC_PASSWORD (`http_config.basic_auth`)';
+  'BONKER_EDGE_BASIC_PASSWORD (`http_config.basic_auth`), or BONKER_EDGE_HMAC_SECRET (Grafana\'s HMAC signature)';
 
 export function loadEdgeConfig(env: Env): EdgeConfig {
   const problems: string[] = [];
@@ -88,6 +121,29 @@ export function loadEdgeConfig(env: Env): EdgeConfig {
     maxBonks: raw.BONKER_EDGE_MAX_BONKS,
     publishTimeoutMs: raw.BONKER_EDGE_PUBLISH_TIMEOUT_MS,
     ackTimeoutMs: raw.BONKER_EDGE_ACK_TIMEOUT_MS,
+    dashboard: {
+      mqttUrl: raw.BONKER_EDGE_DASHBOARD_MQTT_URL,
+      username: raw.BONKER_EDGE_DASHBOARD_MQTT_USERNAME,
+      password: raw.BONKER_EDGE_DASHBOARD_MQTT_PASSWORD,
+    },
+    requestTimeoutMs: raw.BONKER_EDGE_REQUEST_TIMEOUT_MS,
+    hmac: hmacOf(raw),
+  };
+}
+
+/**
+ * Grafana's form shows "X-Grafana-Alerting-Signature" as the header's placeholder, but when the field is left empty
+ * its sender uses "X-Grafana-Alert-Signature" (grafana/alerting http/hmac.go): by default accept both.
+ */
+export const GRAFANA_SIGNATURE_HEADERS = ['x-grafana-alerting-signature', 'x-grafana-alert-signature'];
+
+function hmacOf(raw: z.infer<z.ZodObject<typeof edgeEnvShape>>): EdgeHmac | undefined {
+  if (!raw.BONKER_EDGE_HMAC_SECRET) return undefined;
+  const header = raw.BONKER_EDGE_HMAC_HEADER?.toLowerCase();
+  return {
+    secret: raw.BONKER_EDGE_HMAC_SECRET,
+    headers: header ? [header] : GRAFANA_SIGNATURE_HEADERS,
+    timestampHeader: raw.BONKER_EDGE_HMAC_TIMESTAMP_HEADER?.toLowerCase(),
   };
 }
 
@@ -102,7 +158,8 @@ function credentialProblems(env: Env): string[] {
     return [`${missing}: required because ${present} is set; expected both basic-auth variables or neither`];
   }
   const host = env.BONKER_EDGE_HOST || '127.0.0.1';
-  if (!set('BONKER_EDGE_TOKEN') && !user && !isLoopbackHost(host)) {
+  // A valid signature proves the sender knows the HMAC secret, so it counts as a credential too.
+  if (!set('BONKER_EDGE_TOKEN') && !user && !set('BONKER_EDGE_HMAC_SECRET') && !isLoopbackHost(host)) {
     return [
       `BONKER_EDGE_TOKEN: a credential is required when BONKER_EDGE_HOST (${host}) is not loopback; ${CREDENTIAL_HOWTO}`,
     ];

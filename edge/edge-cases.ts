@@ -7,6 +7,7 @@ import firingTwo from '../test/fixtures/firing-two.json' with { type: 'json' };
 import mixed from '../test/fixtures/mixed-firing-resolved.json' with { type: 'json' };
 import resolved from '../test/fixtures/resolved.json' with { type: 'json' };
 import type { PublisherBehaviour } from './recording-publisher.ts';
+import { signBody } from './signature.ts';
 
 export interface EdgeCase {
   name: string;
@@ -46,6 +47,16 @@ const json = { 'content-type': 'application/json' };
 function post(payload: unknown, path = '/alertmanager', headers: Record<string, string> = {}): EdgeCase['request'] {
   return { method: 'POST', path, headers: { ...json, ...headers }, body: JSON.stringify(payload) };
 }
+
+const HMAC = { BONKER_EDGE_HMAC_SECRET: 'edge-case-hmac-secret' };
+const HMAC_TIMESTAMPED = {
+  ...HMAC,
+  BONKER_EDGE_HMAC_HEADER: 'X-Bonker-Signature',
+  BONKER_EDGE_HMAC_TIMESTAMP_HEADER: 'X-Bonker-Timestamp',
+};
+// Signatures as Grafana computes them (hex HMAC-SHA256 of the exact body bytes; `ts:body` with a timestamp header).
+const firingOneSignature = await signBody(HMAC.BONKER_EDGE_HMAC_SECRET, JSON.stringify(firingOne));
+const staleSignature = await signBody(HMAC.BONKER_EDGE_HMAC_SECRET, JSON.stringify(firingOne), '1');
 
 const withoutStartsAt = { ...firingOne, alerts: [{ ...firingOne.alerts[0], startsAt: undefined }] };
 
@@ -167,6 +178,54 @@ export const edgeCases: EdgeCase[] = [
     env: { ...BASIC, BONKER_EDGE_TOKEN: TOKEN },
     request: post(firingOne),
     expect: { status: 401, headers: { 'www-authenticate': /Bearer.*Basic/ } },
+  },
+  {
+    name: 'HMAC signature missing',
+    env: HMAC,
+    request: post(firingOne),
+    expect: { status: 401, error: /signature required in x-grafana-alerting-signature or x-grafana-alert-signature/, published: 0 },
+  },
+  {
+    name: 'HMAC signature of another body',
+    env: HMAC,
+    request: post(firingTwo, '/alertmanager', { 'x-grafana-alerting-signature': firingOneSignature }),
+    expect: { status: 401, error: /signature not accepted/, published: 0 },
+  },
+  {
+    name: 'HMAC signature that is not hex',
+    env: HMAC,
+    request: post(firingOne, '/alertmanager', { 'x-grafana-alerting-signature': `sha256=${firingOneSignature}` }),
+    expect: { status: 401, error: /signature not accepted/, published: 0 },
+  },
+  {
+    name: 'HMAC signature in Grafana\'s default header',
+    env: HMAC,
+    request: post(firingOne, '/alertmanager', { 'x-grafana-alert-signature': firingOneSignature }),
+    expect: { status: 200, published: 1 },
+  },
+  {
+    name: 'HMAC signature in upper-case hex',
+    env: HMAC,
+    request: post(firingOne, '/alertmanager', { 'X-Grafana-Alerting-Signature': firingOneSignature.toUpperCase() }),
+    expect: { status: 200, published: 1 },
+  },
+  {
+    name: 'HMAC signature with a stale timestamp',
+    env: HMAC_TIMESTAMPED,
+    request: post(firingOne, '/alertmanager', { 'x-bonker-signature': staleSignature, 'x-bonker-timestamp': '1' }),
+    expect: { status: 401, error: /^x-bonker-timestamp: .*stale/, published: 0 },
+  },
+  {
+    name: 'HMAC signature without its timestamp',
+    env: HMAC_TIMESTAMPED,
+    request: post(firingOne, '/alertmanager', { 'x-bonker-signature': firingOneSignature }),
+    expect: { status: 401, error: /^x-bonker-timestamp: expected the Unix time/, published: 0 },
+  },
+  {
+    name: 'HMAC signature in a header other than the configured one',
+    env: HMAC_TIMESTAMPED,
+    request: post(firingOne, '/alertmanager', { 'x-grafana-alerting-signature': firingOneSignature }),
+    expect: { status: 401, error: /signature required in x-bonker-signature/, published: 0 },
   },
   { name: 'broker refuses', publisher: 'fails', request: post(firingOne), expect: { status: 503, error: /not stored/ } },
   {

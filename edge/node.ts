@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createTopics, type Logger } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
+import { mountDashboard } from './dashboard-routes.ts';
 import type { EdgeConfig } from './config.ts';
 import { createMqttPublisher } from './mqtt-publisher.ts';
 import { createPromMetrics } from './prom-metrics.ts';
@@ -27,6 +28,11 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
   });
   const metrics = createPromMetrics({ defaultMetrics: true });
   const app = createEdgeApp({ config, publisher, logger, metrics });
+  // The dashboard page: Node only (files from disk), so it is mounted here and not in the runtime-neutral app.
+  await mountDashboard(app, config).catch(async (error: unknown) => {
+    await publisher.close();
+    throw error;
+  });
   let server: ServerType;
   let address: AddressInfo;
   try {
@@ -53,7 +59,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, config: EdgeConfig) {
   return new Promise<{ server: ServerType; address: AddressInfo }>((resolve, reject) => {
-    const server = serve({ fetch, port: config.port, hostname: config.host }, (address) => {
+    const server = serve({ fetch, port: config.port, hostname: config.host, serverOptions: timeouts(config) }, (address) => {
       server.off('error', reject);
       resolve({ server, address });
     });
@@ -61,8 +67,18 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, confi
   });
 }
 
+/**
+ * Node answers 408 and closes the socket when a request (headers, or headers + body) is not complete in time, so a
+ * client trickling bytes cannot hold a connection. Node checks only every connectionsCheckingInterval (30 s by
+ * default), so check at a fraction of the timeout.
+ */
+function timeouts(config: EdgeConfig) {
+  const ms = config.requestTimeoutMs;
+  return { requestTimeout: ms, headersTimeout: ms, connectionsCheckingInterval: Math.max(50, Math.min(1_000, ms / 4)) };
+}
+
 /** Which credential the edge expects, for the start-up log; never the credential itself. */
 function authKind(config: EdgeConfig): string {
-  const kinds = [config.auth.token ? 'bearer' : '', config.auth.basic ? 'basic' : ''].filter(Boolean);
+  const kinds = [config.auth.token ? 'bearer' : '', config.auth.basic ? 'basic' : '', config.hmac ? 'hmac' : ''].filter(Boolean);
   return kinds.length ? kinds.join('+') : 'none (loopback only)';
 }

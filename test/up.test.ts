@@ -27,6 +27,12 @@ it('prints where it listens, bonks for a test alert with the alert in the log, a
   expect(edgeUrl).toBeDefined();
   expect(up.output.join('\n')).toMatch(/broker\s+mqtt:\/\/127\.0\.0\.1:\d+\s+ws:\/\/127\.0\.0\.1:\d+/);
   expect(up.output.join('\n')).toMatch(/npx oom-bonker bonk --device tux --wait/);
+  const page = await fetch(`${edgeUrl}/`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toMatch(/OOM Bonker/);
+  const settings = (await (await fetch(`${edgeUrl}/dashboard/config.json`)).json()) as { mqttUrl: string };
+  expect(settings.mqttUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+  expect(settings.mqttUrl).not.toBe('ws://127.0.0.1:9001');
 
   const response = await fetch(`${edgeUrl}/alertmanager`, {
     method: 'POST',

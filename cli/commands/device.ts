@@ -7,7 +7,7 @@ import { runUntilSignal } from '../run-service.ts';
 export const deviceCommand: Command = {
   name: 'device',
   summary: 'run the device agent (servo)',
-  usage: 'oom-bonker device [--device-id ID] [--broker-url URL] [--servo-driver simulated|pigpio] ...',
+  usage: 'oom-bonker device [--device-id ID] [--broker-url URL] [--servo-driver simulated|pigpio|pigpiod|pwm-sysfs|auto] ...',
   settings: Object.keys(deviceEnvShape),
   async run({ env, logger }) {
     const device = await startDevice(loadDeviceConfig(env), logger.child({ part: 'device' }));

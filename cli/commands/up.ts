@@ -26,7 +26,7 @@ export const upCommand: Command = {
     try {
       const broker = await startBroker(loadBrokerConfig(env), logger.child({ part: 'broker' }));
       started.push(broker);
-      const partEnv = { ...env, BONKER_BROKER_URL: brokerUrl(broker) };
+      const partEnv = { ...env, BONKER_BROKER_URL: brokerUrl(broker), ...dashboardBroker(broker, env) };
       const edge = await startEdge(loadEdgeConfig(partEnv), logger.child({ part: 'edge' }));
       started.push(edge);
       const device = await startDevice(loadDeviceConfig(partEnv), logger.child({ part: 'device' }));
@@ -58,6 +58,12 @@ function reachableHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** The page in the browser reaches the broker over WebSocket: point it at the listener that really started. */
+function dashboardBroker(broker: RunningBroker, env: Env): Env {
+  if (env.BONKER_EDGE_DASHBOARD_MQTT_URL || !broker.wsPort) return {};
+  return { BONKER_EDGE_DASHBOARD_MQTT_URL: `ws://${reachableHost(broker.host)}:${broker.wsPort}` };
+}
+
 function brokerUrl(broker: RunningBroker): string {
   return `mqtt://${reachableHost(broker.host)}:${broker.mqttPort}`;
 }
@@ -74,6 +80,7 @@ function banner(broker: RunningBroker, edge: RunningEdge, env: Env): string {
       (broker.wsPort ? `   ws://${host}:${broker.wsPort}` : '') +
       (broker.tlsPort ? `   mqtts://${host}:${broker.tlsPort}` : ''),
     broker.httpPort ? `  metrics  http://${host}:${broker.httpPort}/metrics (broker)   ${edgeUrl}/metrics (edge)` : '',
+    `  page     ${edgeUrl}/  (live dashboard)`,
     `  edge     ${edgeUrl}/alertmanager  (also /hook)`,
     `  device   ${device} (${env.BONKER_SERVO_DRIVER || 'simulated'} servo)`,
     '',

@@ -1,17 +1,61 @@
-// Picks the servo driver named by the configuration.
+// Opens the servo driver named by the configuration (or chosen by `auto`), always behind the hard pulse limits.
 import type { Logger } from '../../contract/index.ts';
+import { ConfigError } from '../../contract/index.ts';
 import type { DeviceConfig } from '../config.ts';
+import { chooseServoDriver, createMachineProbes, resolvePwmChannel, type ConcreteDriver, type MachineProbes } from './choose-driver.ts';
+import { withPulseLimits } from './limits.ts';
 import { createPigpioServo } from './pigpio.ts';
+import { createPigpiodServo } from './pigpiod.ts';
+import { createPwmSysfsServo } from './pwm-sysfs.ts';
 import type { Servo } from './servo.ts';
 import { createSimulatedServo } from './simulated.ts';
 
 export type { Servo } from './servo.ts';
 
-export async function createServo(config: Pick<DeviceConfig, 'servo'>, logger: Logger): Promise<Servo> {
-  switch (config.servo.driver) {
+export async function createServo(
+  config: Pick<DeviceConfig, 'servo'>,
+  logger: Logger,
+  deps: { probes?: MachineProbes; pwmRoot?: string } = {},
+): Promise<Servo> {
+  const probes = deps.probes ?? createMachineProbes({ pwmRoot: deps.pwmRoot });
+  let driver: ConcreteDriver;
+  if (config.servo.driver === 'auto') {
+    const choice = await chooseServoDriver(config.servo, probes);
+    driver = choice.driver;
+    if (driver === 'simulated') {
+      logger.warn({ driver, reason: choice.reason, model: choice.model },
+        'BONKER_SERVO_DRIVER=auto found no servo hardware: SIMULATING, nothing will move');
+    } else {
+      logger.info({ driver, reason: choice.reason, model: choice.model }, 'BONKER_SERVO_DRIVER=auto chose a driver');
+    }
+  } else {
+    driver = config.servo.driver;
+  }
+  const servo = await openDriver(driver, config.servo, logger.child({ servo: driver }), { probes, pwmRoot: deps.pwmRoot });
+  return withPulseLimits(servo, config.servo);
+}
+
+async function openDriver(
+  driver: ConcreteDriver,
+  servo: DeviceConfig['servo'],
+  logger: Logger,
+  deps: { probes: MachineProbes; pwmRoot: string | undefined },
+): Promise<Servo> {
+  switch (driver) {
     case 'pigpio':
-      return createPigpioServo({ gpio: config.servo.gpio });
+      return createPigpioServo({ gpio: servo.gpio });
+    case 'pigpiod':
+      return createPigpiodServo({ gpio: servo.gpio, ...servo.pigpiod, logger });
+    case 'pwm-sysfs': {
+      const channel = resolvePwmChannel(servo, await deps.probes.piModel());
+      if (channel === undefined) {
+        throw new ConfigError([
+          `BONKER_PWM_CHANNEL: expected a channel number; GPIO ${servo.gpio} has no hardware PWM (use GPIO 12, 13, 18 or 19, or set the channel)`,
+        ]);
+      }
+      return createPwmSysfsServo({ chip: servo.pwm.chip, channel, root: deps.pwmRoot, logger });
+    }
     case 'simulated':
-      return createSimulatedServo({ logger: logger.child({ servo: 'simulated' }) });
+      return createSimulatedServo({ logger });
   }
 }

@@ -76,3 +76,37 @@ describe('hardening', () => {
     expect(one('broker', 'LoadCredential')).toBe('users.json:/etc/oom-bonker/users.json');
   });
 });
+
+describe('oom-bonker-device-pigpiod.service (agent unprivileged, servo via pigpiod)', () => {
+  const variant = parseUnit(readInfra('systemd/oom-bonker-device-pigpiod.service'));
+  const service = variant.Service!;
+  const value = (key: string) => service[key]?.at(-1);
+
+  it('needs pigpiod, runs the same agent, and replaces the root pigpio unit', () => {
+    expect(variant.Unit!.Requires).toEqual(['pigpiod.service']);
+    expect(variant.Unit!.After).toContain('pigpiod.service');
+    expect(variant.Unit!.Conflicts).toEqual(['oom-bonker-device.service']);
+    expect(value('ExecStart')).toBe(one('device', 'ExecStart'));
+    expect(value('EnvironmentFile')).toBe('/etc/oom-bonker/device.env');
+    expect(value('Restart')).toBe('always');
+    expect(value('RestartPreventExitStatus')).toBe('78');
+    expect(value('Type')).toBe('notify');
+  });
+
+  it('runs as a dynamic user without capabilities or devices', () => {
+    expect(value('DynamicUser')).toBe('yes');
+    expect(value('CapabilityBoundingSet')).toBe('');
+    expect(value('PrivateDevices')).toBe('yes');
+    expect(value('NoNewPrivileges')).toBe('yes');
+    expect(value('MemoryDenyWriteExecute')).toBeUndefined();
+    expect(service.DeviceAllow).toBeUndefined();
+  });
+
+  it('sets only device settings, and with the example env file minus its driver line it drives pigpiod', () => {
+    const { BONKER_SERVO_DRIVER: _pigpio, ...example } = parseEnvFile(readInfra('systemd/device.env.example'));
+    const env = { ...unitEnvironment(variant), ...example };
+    expect(Object.keys(env).filter((k) => !SETTINGS.device.has(k))).toEqual([]);
+    expect(loadDeviceConfig(env).servo).toMatchObject({ driver: 'pigpiod', pigpiod: { host: '127.0.0.1', port: 8888 } });
+    expect(env.BONKER_STATE_DIR).toBe(`/var/lib/${value('StateDirectory')}`);
+  });
+});

@@ -89,6 +89,21 @@ describe('systemd-analyze verify', () => {
     expect(result.stderr.trim(), 'systemd-analyze warned').toBe('');
   });
 
+  it(`accepts oom-bonker-device-pigpiod.service, with a stand-in pigpiod.service it requires (ExecStart node: ${process.execPath})`, async () => {
+    const dir = path.join(tmp.path, 'pigpiod-variant');
+    await mkdir(dir, { recursive: true });
+    // Raspberry Pi OS's pigpio package ships pigpiod.service; here a stand-in lets Requires= resolve.
+    await writeFile(path.join(dir, 'pigpiod.service'), '[Unit]\nDescription=stand-in pigpiod\n[Service]\nExecStart=/bin/true\n');
+    const text = await readFile(`${INFRA}systemd/oom-bonker-device-pigpiod.service`, 'utf8');
+    const file = path.join(dir, 'oom-bonker-device-pigpiod.service');
+    await writeFile(file, process.execPath === node ? text : text.replaceAll(`ExecStart=${node} `, `ExecStart=${process.execPath} `));
+    const result = await run(requireProgram(SYSTEMD_ANALYZE), ['verify', file], {
+      env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
+    }).then((r) => ({ code: 0, stderr: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trim(), 'systemd-analyze warned').toBe('');
+  });
+
   it('would report a misspelt setting (the check can fail)', async () => {
     const file = path.join(tmp.path, 'oom-bonker-typo.service');
     const text = await readFile(`${INFRA}systemd/oom-bonker-edge.service`, 'utf8');

@@ -1,5 +1,6 @@
 // Fails the interop run loudly when a Debian program it needs is missing; never skips silently.
 import { execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 
 export const MOSQUITTO_CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
 export const MOSQUITTO_PUB = ['/usr/bin/mosquitto_pub'];
@@ -10,6 +11,10 @@ export const PROMTOOL = ['/usr/bin/promtool'];
 export const ALERTMANAGER = ['/usr/bin/prometheus-alertmanager'];
 export const AMTOOL = ['/usr/bin/amtool'];
 export const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze'];
+// The dashboard's browser test (test/interop/dashboard.test.ts): Debian's chromium, driven by playwright-core.
+export const CHROMIUM = ['/usr/bin/chromium'];
+// The cluster suites (test/interop/cluster-*.test.ts): Debian 12's redis-server 7.0 behind aedes-persistence-redis.
+export const REDIS_SERVER = ['/usr/bin/redis-server'];
 
 /** The first candidate that exists, or an error that says what to install. */
 export function requireProgram(candidates: readonly string[]): string {
@@ -19,11 +24,16 @@ export function requireProgram(candidates: readonly string[]): string {
 }
 
 const INSTALL =
-  'the interop suite needs Debian\'s Mosquitto, Prometheus, Alertmanager and systemd: run ' +
-  '`sudo apt-get install -y --no-install-recommends mosquitto mosquitto-clients prometheus prometheus-alertmanager systemd`';
+  'the interop suite needs Debian\'s Mosquitto, Prometheus, Alertmanager, systemd, chromium and Redis: run ' +
+  '`sudo apt-get install -y --no-install-recommends mosquitto mosquitto-clients prometheus prometheus-alertmanager systemd chromium redis-server`';
 
 export function findProgram(candidates: readonly string[]): string | undefined {
   for (const candidate of candidates) {
+    // Running chromium to probe it would start a browser; that it is there and executable is enough.
+    if (candidate.endsWith('/chromium')) {
+      if (isExecutable(candidate)) return candidate;
+      continue;
+    }
     try {
       execFileSync(candidate, ['-h'], { stdio: 'ignore' });
       return candidate;
@@ -36,9 +46,18 @@ export function findProgram(candidates: readonly string[]): string | undefined {
 }
 
 export default function requirePrograms(): void {
-  const needed = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_SUB, PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL, SYSTEMD_ANALYZE];
+  const needed = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_SUB, PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL, SYSTEMD_ANALYZE, CHROMIUM, REDIS_SERVER];
   const missing = needed.filter((candidates) => !findProgram(candidates));
   if (missing.length) {
     throw new Error(`${INSTALL[0]!.toUpperCase()}${INSTALL.slice(1)} (missing: ${missing.map((c) => c.join(' or ')).join(', ')}).`);
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

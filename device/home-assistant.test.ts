@@ -1,0 +1,132 @@
+// Home Assistant discovery against a real Aedes: the payload HA documents, retained, removable, and a PRESS that strikes.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { z } from 'zod';
+import { parseDeviceState } from '../contract/index.ts';
+import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
+import { makeTempDir } from '../test/helpers/temp-dir.ts';
+import { waitForEvent } from '../test/helpers/wait.ts';
+import { discoveryPayload, HA_PRESS, homeAssistantTopics } from './home-assistant.ts';
+import { loadDeviceConfig } from './config.ts';
+import { connectPublisher, startAgent, topics, type TestAgent } from './test-agent.ts';
+
+// The fields https://www.home-assistant.io/integrations/mqtt/ documents for device-based discovery and for the
+// button, sensor and availability schemas (abbreviations `dev`, `o`, `cmps`, `p`, `ids`, `mf`, `mdl`, `sw`).
+const mqttTopic = z.string().regex(/^[^#+]+$/);
+const availability = z.array(
+  z.strictObject({ topic: mqttTopic, payload_available: z.string(), payload_not_available: z.string() }),
+).min(1);
+const common = { unique_id: z.string().regex(/^[A-Za-z0-9_-]+$/), name: z.string(), icon: z.string().startsWith('mdi:'), availability };
+const button = z.strictObject({
+  ...common, p: z.literal('button'), command_topic: mqttTopic, payload_press: z.string(),
+  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]), retain: z.boolean(),
+});
+const sensor = z.strictObject({
+  ...common, p: z.literal('sensor'), state_topic: mqttTopic, value_template: z.string(),
+  state_class: z.enum(['measurement', 'total', 'total_increasing']).optional(), unit_of_measurement: z.string().optional(),
+  json_attributes_topic: mqttTopic.optional(), json_attributes_template: z.string().optional(),
+});
+const deviceDiscovery = z.strictObject({
+  dev: z.object({ ids: z.array(z.string()).min(1), name: z.string(), mf: z.string(), mdl: z.string(), sw: z.string() }),
+  o: z.object({ name: z.string(), sw: z.string().optional(), url: z.string().optional() }),
+  cmps: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.discriminatedUnion('p', [button, sensor])),
+  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+});
+
+const haTopics = homeAssistantTopics(loadDeviceConfig({}));
+
+describe('Home Assistant discovery', () => {
+  let broker: TestBroker;
+  let state: { path: string; remove(): Promise<void> };
+  let ha: MqttClient;
+  let agent: TestAgent | undefined;
+
+  beforeEach(async () => {
+    broker = await startTestBroker();
+    state = await makeTempDir('bonker-ha-');
+    ha = await connectPublisher(broker.url, 'home-assistant');
+  });
+  afterEach(async () => {
+    await agent?.device.close();
+    agent = undefined;
+    await ha.endAsync();
+    await broker.close();
+    await state.remove();
+  });
+
+  /** Resolves with the next message on `topic` (retained ones included when subscribed after this call). */
+  const nextMessage = (topic: string, accept: (payload: string, retain: boolean) => boolean = () => true) =>
+    waitForEvent<[string, Buffer, { retain: boolean }]>(ha, 'message', {
+      accept: (t, payload, packet) => t === topic && accept(payload.toString(), packet.retain),
+    }).then(([, payload, packet]) => ({ payload: payload.toString(), retain: packet.retain }));
+
+  it('publishes a retained device config that matches the documented schema', async () => {
+    agent = await startAgent(broker.url, state.path);
+    await waitForEvent(agent.device.events, 'home-assistant', { accept: (what) => what === 'announced' });
+    const config = nextMessage(haTopics.config);
+    await ha.subscribeAsync(haTopics.config, { qos: 1 });
+    const { payload, retain } = await config;
+    expect(retain).toBe(true);
+    const parsed = deviceDiscovery.parse(JSON.parse(payload));
+    const components = Object.values(parsed.cmps);
+    expect(components.map((c) => c.p).sort()).toEqual(['button', 'sensor', 'sensor']);
+    const bonkButton = components.find((c) => c.p === 'button')!;
+    expect(bonkButton).toMatchObject({ command_topic: topics.bonk('tux'), payload_press: 'PRESS' });
+    for (const component of components) expect(component.availability[0]!.topic).toBe(topics.status('tux'));
+    expect(haTopics.config).toBe('homeassistant/device/bonker_tux/config');
+  });
+
+  it('strikes on PRESS to the button topic and publishes the new total and pod, retained', async () => {
+    agent = await startAgent(broker.url, state.path);
+    const button = Object.values(discoveryPayload(loadDeviceConfig({}), topics).cmps).find((c) => c.p === 'button')!;
+    await ha.subscribeAsync(haTopics.state, { qos: 1 });
+    const counted = nextMessage(haTopics.state, (payload) => parseDeviceState(payload)?.total === 1);
+    await ha.publishAsync(button.command_topic!, HA_PRESS, { qos: 1 });
+    const [ack] = await agent.waitForAcks(1);
+    expect(ack).toMatchObject({ result: 'done', bonks: 1 });
+    expect(agent.strikes()).toBe(1);
+    const { payload, retain } = await counted;
+    expect(retain).toBe(false); // a live subscriber gets it as a fresh publish; the broker keeps it retained
+    expect(parseDeviceState(payload)).toMatchObject({ total: 1, last: { id: ack!.id, bonks: 1, reason: 'manual bonk' } });
+  });
+
+  it('re-publishes the discovery when Home Assistant announces itself online', async () => {
+    agent = await startAgent(broker.url, state.path);
+    await waitForEvent(agent.device.events, 'home-assistant', { accept: (what) => what === 'announced' });
+    const again = waitForEvent(agent.device.events, 'home-assistant', { accept: (what) => what === 'announced' });
+    await ha.subscribeAsync(haTopics.config, { qos: 1 });
+    const fresh = nextMessage(haTopics.config, (_payload, retain) => !retain);
+    await ha.publishAsync(haTopics.birth, 'online', { qos: 0 });
+    await again;
+    expect(deviceDiscovery.safeParse(JSON.parse((await fresh).payload)).success).toBe(true);
+  });
+
+  it('removes the config and state when turned off, and keeps the total across restarts', async () => {
+    agent = await startAgent(broker.url, state.path);
+    await ha.publishAsync(topics.bonk('tux'), '2', { qos: 1 });
+    await agent.waitForAcks(1);
+    await ha.subscribeAsync([haTopics.config, haTopics.state], { qos: 1 });
+    await nextMessage(haTopics.state, (payload) => parseDeviceState(payload)?.total === 2);
+    await agent.device.close();
+
+    const removedConfig = nextMessage(haTopics.config, (payload) => payload === '');
+    const removedState = nextMessage(haTopics.state, (payload) => payload === '');
+    agent = await startAgent(broker.url, state.path, { BONKER_HA_DISCOVERY: 'off' });
+    await Promise.all([removedConfig, removedState]);
+    expect(await retainedTopics(broker, 'homeassistant/#')).toEqual([]);
+    await agent.device.close();
+
+    const restored = nextMessage(haTopics.state, (payload) => parseDeviceState(payload) !== undefined);
+    agent = await startAgent(broker.url, state.path);
+    expect(parseDeviceState((await restored).payload)).toMatchObject({ total: 2, last: { bonks: 2 } });
+  });
+});
+
+/** What the broker holds retained under a filter, read from its persistence rather than by waiting for silence. */
+async function retainedTopics(broker: TestBroker, filter: string): Promise<string[]> {
+  // `persistence` is public in aedes but missing from its type definitions.
+  const { persistence } = broker.aedes as unknown as { persistence: { createRetainedStream(f: string): AsyncIterable<{ topic: string }> } };
+  const found: string[] = [];
+  for await (const packet of persistence.createRetainedStream(filter)) found.push(packet.topic);
+  return found;
+}

@@ -1,0 +1,178 @@
+// Home Assistant MQTT discovery: the bonker appears in HA as a device with a Bonk button and bonk sensors.
+// Device-based discovery (one retained config on `<ha>/device/<node id>/config` holding `dev`, `o`, `cmps`), see
+// https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload. HA re-reads it on its birth message.
+import type { EventEmitter } from 'node:events';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { MqttClient } from 'mqtt';
+import {
+  deviceStateTopic,
+  homeAssistantNodeId,
+  parseDeviceState,
+  QOS,
+  STATUS_OFFLINE,
+  STATUS_ONLINE,
+  type Ack,
+  type DeviceState,
+  type Logger,
+  type Topics,
+} from '../contract/index.ts';
+import type { DeviceConfig } from './config.ts';
+
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const HA_STATE_FILE = 'home-assistant-state.json';
+/** HA's default payload for a button press; the agent reads it as one manual bonk (contract/bonk.ts). */
+export const HA_PRESS = 'PRESS';
+
+export interface HomeAssistantTopics {
+  nodeId: string;
+  config: string;
+  state: string;
+  /** HA's birth/will topic: `online` means it (re)started and wants the discovery again. */
+  birth: string;
+}
+
+export function homeAssistantTopics(config: Pick<DeviceConfig, 'topicPrefix' | 'deviceId' | 'homeAssistant'>): HomeAssistantTopics {
+  const nodeId = homeAssistantNodeId(config.topicPrefix, config.deviceId);
+  const prefix = config.homeAssistant.prefix;
+  return {
+    nodeId,
+    config: `${prefix}/device/${nodeId}/config`,
+    state: deviceStateTopic(prefix, nodeId),
+    birth: `${prefix}/status`,
+  };
+}
+
+/** The device-based discovery payload: a button, a total-bonks sensor and a last-pod sensor, all bound to the status. */
+export function discoveryPayload(config: Pick<DeviceConfig, 'topicPrefix' | 'deviceId' | 'homeAssistant'>, topics: Topics) {
+  const ha = homeAssistantTopics(config);
+  const id = (name: string) => `${ha.nodeId}_${name}`;
+  // The device's retained status is the availability: `offline` is its last will.
+  const availability = [
+    { topic: topics.status(config.deviceId), payload_available: STATUS_ONLINE, payload_not_available: STATUS_OFFLINE },
+  ];
+  return {
+    dev: { ids: [ha.nodeId], name: `OOM Bonker ${config.deviceId}`, mf: 'OOM Bonker', mdl: 'Tux bonker', sw: VERSION },
+    o: { name: 'oom-bonker', sw: VERSION },
+    cmps: {
+      [id('bonk')]: {
+        p: 'button', unique_id: id('bonk'), name: 'Bonk', icon: 'mdi:hammer', availability,
+        command_topic: topics.bonk(config.deviceId), payload_press: HA_PRESS, qos: QOS.bonkToDevice, retain: false,
+      },
+      [id('total')]: {
+        p: 'sensor', unique_id: id('total'), name: 'Bonks', icon: 'mdi:counter', availability,
+        state_topic: ha.state, value_template: '{{ value_json.total }}', state_class: 'total_increasing',
+        unit_of_measurement: 'bonks',
+      },
+      [id('last_pod')]: {
+        p: 'sensor', unique_id: id('last_pod'), name: 'Last bonked pod', icon: 'mdi:kubernetes', availability,
+        state_topic: ha.state,
+        value_template: "{{ value_json.last.pod if value_json.last and value_json.last.pod else 'none' }}",
+        json_attributes_topic: ha.state,
+        json_attributes_template: '{{ (value_json.last or {}) | tojson }}',
+      },
+    },
+    qos: QOS.status,
+  };
+}
+
+export interface HomeAssistantLink {
+  /** The state HA's sensors read; tests look at it. */
+  state(): DeviceState;
+}
+
+/**
+ * Wires discovery into the agent: on every connection publish (or, when disabled, clear) the retained config and
+ * state and listen for HA's birth; after each `done` ack update the total. Attach before the client connects.
+ */
+export async function linkHomeAssistant(deps: {
+  client: MqttClient;
+  config: DeviceConfig;
+  topics: Topics;
+  events: EventEmitter;
+  logger: Logger;
+}): Promise<HomeAssistantLink> {
+  const { client, config, topics, events } = deps;
+  const logger = deps.logger.child({ module: 'home-assistant' });
+  const ha = homeAssistantTopics(config);
+  const file = path.join(config.stateDir, HA_STATE_FILE);
+  let state = await loadState(file, logger);
+  const enabled = config.homeAssistant.discovery;
+  let saving: Promise<unknown> = Promise.resolve();
+
+  const publish = (topic: string, payload: string, what: string) =>
+    client.publishAsync(topic, payload, { qos: QOS.status, retain: true }).catch((error: unknown) => {
+      logger.warn({ err: error, topic }, `could not publish the Home Assistant ${what}`);
+    });
+  const announce = async () => {
+    await publish(ha.config, JSON.stringify(discoveryPayload(config, topics)), 'discovery');
+    await publish(ha.state, JSON.stringify(state), 'state');
+    events.emit('home-assistant', 'announced');
+  };
+  const retract = async () => {
+    // An empty retained config removes the device from HA [device discovery] and clears the broker's copy.
+    await publish(ha.config, '', 'discovery removal');
+    await publish(ha.state, '', 'state removal');
+    events.emit('home-assistant', 'removed');
+  };
+
+  events.on('connected', () => {
+    if (!enabled) return void retract();
+    void client.subscribeAsync(ha.birth, { qos: 0 }).catch((error: unknown) => {
+      logger.warn({ err: error, topic: ha.birth }, 'could not subscribe to Home Assistant status');
+    });
+    void announce();
+  });
+  if (enabled) {
+    client.on('message', (topic, payload) => {
+      if (topic === ha.birth && payload.toString() === STATUS_ONLINE) void announce();
+    });
+    events.on('ack', (ack: Ack) => {
+      if (ack.result !== 'done' || ack.bonks === 0) return;
+      const next = (state = nextState(state, ack));
+      // One write at a time, in ack order, so the file and the retained state never go backwards.
+      saving = saving.then(() => saveState(file, next, logger)).then(() => publish(ha.state, JSON.stringify(next), 'state'));
+    });
+  }
+  return { state: () => state };
+}
+
+export function nextState(state: DeviceState, ack: Ack): DeviceState {
+  const labels = ack.labels ?? {};
+  return {
+    v: 1,
+    total: state.total + ack.bonks,
+    last: {
+      id: ack.id,
+      at: ack.finishedAt ?? Date.now(),
+      bonks: ack.bonks,
+      reason: ack.reason ?? '',
+      ...(labels.namespace ? { namespace: labels.namespace } : {}),
+      ...(labels.pod ? { pod: labels.pod } : {}),
+      ...(labels.container ? { container: labels.container } : {}),
+    },
+  };
+}
+
+async function loadState(file: string, logger: Logger): Promise<DeviceState> {
+  try {
+    const parsed = parseDeviceState(await readFile(file, 'utf8'));
+    if (parsed) return parsed;
+    logger.warn({ file }, 'Home Assistant state file is not understood; counting from 0');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') logger.warn({ err: error, file }, 'cannot read the Home Assistant state');
+  }
+  return { v: 1, total: 0, last: null };
+}
+
+/** Write-temp-then-rename, so a crash leaves the old total rather than half a file. Best effort: a counter, not a bonk. */
+async function saveState(file: string, state: DeviceState, logger: Logger): Promise<void> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}.tmp`, JSON.stringify(state));
+    await rename(`${file}.tmp`, file);
+  } catch (error) {
+    logger.warn({ err: error, file }, 'cannot save the Home Assistant state');
+  }
+}

@@ -1,0 +1,89 @@
+// Servo settings: drivers, hard limits the agent refuses to start outside, and what `auto` picks on which machine.
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../contract/index.ts';
+import { loadDeviceConfig } from './config.ts';
+import { chooseServoDriver, type MachineProbes } from './servo/choose-driver.ts';
+import { createServo } from './servo/index.ts';
+import { createRecordingLogger } from './test-agent.ts';
+
+const problems = (env: Record<string, string>) => {
+  try {
+    loadDeviceConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('hard pulse limits', () => {
+  it('refuses rest and strike outside BONKER_SERVO_MIN_US..MAX_US, naming both', () => {
+    expect(problems({ BONKER_SERVO_MIN_US: '1100', BONKER_SERVO_MAX_US: '1400' })).toEqual([
+      'BONKER_SERVO_REST_US: expected a pulse width within the hard limits BONKER_SERVO_MIN_US-BONKER_SERVO_MAX_US (1100-1400), got 1500',
+      'BONKER_SERVO_STRIKE_US: expected a pulse width within the hard limits BONKER_SERVO_MIN_US-BONKER_SERVO_MAX_US (1100-1400), got 1050',
+    ]);
+  });
+
+  it('refuses a minimum at or above the maximum', () => {
+    expect(problems({ BONKER_SERVO_MIN_US: '2000', BONKER_SERVO_MAX_US: '1000' })).toEqual([
+      'BONKER_SERVO_MAX_US: expected a pulse width above BONKER_SERVO_MIN_US (2000), got 1000',
+    ]);
+  });
+
+  it('accepts positions on the limits, and reads the new settings', () => {
+    const config = loadDeviceConfig({
+      BONKER_SERVO_MIN_US: '1050', BONKER_SERVO_MAX_US: '1500', BONKER_SERVO_DRIVER: 'pwm-sysfs',
+      BONKER_PIGPIOD_HOST: 'pi.local', BONKER_PIGPIOD_PORT: '8889', BONKER_PWM_CHIP: '2', BONKER_PWM_CHANNEL: '3',
+    });
+    expect(config.servo).toEqual({
+      driver: 'pwm-sysfs', gpio: 18, minUs: 1050, maxUs: 1500,
+      pigpiod: { host: 'pi.local', port: 8889 }, pwm: { chip: 2, channel: 3 },
+    });
+  });
+
+  it('applies the limits to the driver createServo opens', async () => {
+    const config = loadDeviceConfig({ BONKER_SERVO_MIN_US: '1000', BONKER_SERVO_MAX_US: '2000' });
+    const servo = await createServo(config, createRecordingLogger());
+    await expect(servo.setPulseWidth(2100)).rejects.toThrow(/hard limits 1000-2000/);
+    await servo.setPulseWidth(2000);
+    await servo.close();
+  });
+});
+
+const PI4 = 'Raspberry Pi 4 Model B Rev 1.4';
+const PI5 = 'Raspberry Pi 5 Model B Rev 1.0';
+function probes(machine: { model?: string; npwm?: number; pigpiod?: boolean; root?: boolean }): MachineProbes {
+  return {
+    piModel: async () => machine.model,
+    pwmChannels: async () => machine.npwm,
+    pigpiodReachable: async () => machine.pigpiod ?? false,
+    rootWithDevMem: async () => machine.root ?? false,
+  };
+}
+
+describe('BONKER_SERVO_DRIVER=auto', () => {
+  const servo = loadDeviceConfig({ BONKER_SERVO_DRIVER: 'auto' }).servo;
+  it.each([
+    ['a Pi 5 with the pwm-2chan overlay', { model: PI5, npwm: 4, pigpiod: true }, 'pwm-sysfs', /channel 2 for GPIO 18/],
+    ['a Pi 4 with the overlay', { model: PI4, npwm: 2, root: true }, 'pwm-sysfs', /channel 0 for GPIO 18/],
+    ['a Pi 4 with pigpiod running', { model: PI4, pigpiod: true, root: true }, 'pigpiod', /pigpiod answers on 127\.0\.0\.1:8888/],
+    ['a Pi 4 as root, no daemon', { model: PI4, root: true }, 'pigpio', /root with \/dev\/mem on a Raspberry Pi 4/],
+    ['a Pi 5 as root, no overlay', { model: PI5, root: true }, 'simulated', /pigpio does not support the Pi 5/],
+    ['a Pi 5 whose chip has too few channels', { model: PI5, npwm: 2 }, 'simulated', /pwmchip0 has no channel for GPIO 18/],
+    ['a laptop', {}, 'simulated', /no writable pwmchip0, no pigpiod on 127\.0\.0\.1:8888, not a Raspberry Pi/],
+  ] as const)('on %s picks %s', async (_, machine, driver, reason) => {
+    const choice = await chooseServoDriver(servo, probes(machine));
+    expect(choice.driver).toBe(driver);
+    expect(choice.reason).toMatch(reason);
+  });
+
+  it('warns loudly when it falls back to the simulated servo', async () => {
+    const logger = createRecordingLogger();
+    const opened = await createServo({ servo }, logger, { probes: probes({}) });
+    expect(opened.driver).toBe('simulated');
+    expect(logger.entries.filter((e) => e.level === 'warn').map((e) => e.msg)).toEqual([
+      'BONKER_SERVO_DRIVER=auto found no servo hardware: SIMULATING, nothing will move',
+    ]);
+    await opened.close();
+  });
+});
