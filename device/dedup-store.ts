@@ -1,5 +1,6 @@
 // Ids of bonk commands already answered, persisted so a redelivered or re-sent command never strikes twice.
 // An append-only file of JSON lines, fsync'd per record, compacted by write-temp-then-rename past 2x the bound.
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { ACK_RESULTS, type AckResult, type Logger } from '../contract/index.ts';
@@ -121,14 +122,18 @@ function parseRecord(line: string): DedupRecord | undefined {
   }
 }
 
-/** Opened per record: a file replaced or removed under us is noticed, and no descriptor lingers. */
+/**
+ * Opened per record: a file replaced or removed under us is noticed, and no descriptor lingers. Synchronous on
+ * purpose: the four async steps cost four thread-pool round trips (2.25 ms per record against 0.74 ms here, issue 7
+ * bench), and nothing else may run meanwhile anyway — the bonk waits for this record before its PUBACK.
+ */
 async function appendLines(file: string, text: string): Promise<void> {
-  const handle = await open(file, 'a');
+  const fd = openSync(file, 'a');
   try {
-    if (text) await handle.write(text);
-    await handle.sync();
+    if (text) writeSync(fd, text);
+    fsyncSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

@@ -1,5 +1,5 @@
 // Turns one Alertmanager notification into the bonk commands to publish: one per firing alert episode.
-import { alertBonkId, deviceIdSchema, type BonkCommand } from '../contract/index.ts';
+import { alertBonkId, alertKey, deviceIdSchema, type BonkCommand } from '../contract/index.ts';
 import type { Alert, AlertmanagerNotification } from './alertmanager-payload.ts';
 
 /** Alert label that routes an alert to a device (overridden by the `?device=` query). */
@@ -41,14 +41,16 @@ export async function toBonks(notification: AlertmanagerNotification, options: T
   };
   const seen = new Set<string>();
   for (const alert of firing) {
-    const id = await alertBonkId(alert);
-    // The same episode twice in one notification (e.g. an HA pair merged upstream) is still one bonk.
-    if (seen.has(id)) continue;
-    seen.add(id);
+    // The same episode twice in one notification (e.g. an HA pair merged upstream) is still one bonk. The id is the
+    // key's hash, so the key dedupes alike; only published bonks are hashed (1,000 digests made a storm slow, issue 7).
+    const key = alertKey(alert);
+    if (seen.has(key)) continue;
+    seen.add(key);
     if (plan.bonks.length >= options.max) {
       plan.coalesced += 1;
       continue;
     }
+    const id = await alertBonkId(alert);
     plan.bonks.push({ device: deviceOf(alert, options, plan), command: commandOf(alert, id, options.now()) });
   }
   return plan;

@@ -1,0 +1,22 @@
+// The part of autocannon 9's programmatic API the bench uses (the package ships no types).
+declare module 'autocannon' {
+  interface Options {
+    url: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    connections?: number;
+    duration?: number;
+  }
+  interface Result {
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    '2xx': number;
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+  }
+  function autocannon(options: Options): Promise<Result>;
+  export default autocannon;
+}

@@ -1,0 +1,112 @@
+// Child processes the bench starts (roles, Node-RED, bare baselines), stopped by PID, and their RSS/CPU from /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const ROLE_ENTRY = fileURLToPath(new URL('./role.ts', import.meta.url));
+
+export type RoleName = 'broker' | 'edge' | 'bare-hono' | 'device';
+
+/** A message a role sends over IPC: `{ type: 'ready', ... }` once, then role-specific ones (e.g. 'strike'). */
+export interface RoleMessage {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface Role {
+  pid: number;
+  ready: RoleMessage;
+  /** 'message' (RoleMessage) for everything the role sends after 'ready'. */
+  events: EventEmitter;
+  close(): Promise<void>;
+}
+
+/** Starts `bench/role.ts <name>` under tsx with IPC; resolves with its 'ready' message. */
+export async function startRole(name: RoleName, env: Record<string, string>, timeoutMs = 20_000): Promise<Role> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ROLE_ENTRY, name], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const events = new EventEmitter();
+  child.on('message', (message: RoleMessage) => events.emit(message.type === 'ready' ? 'ready' : 'message', message));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', (code) => events.emit('exit', code));
+  try {
+    const [ready] = (await untilEvent(events, 'ready', () => true, timeoutMs)) as [RoleMessage];
+    return { pid: child.pid!, ready, events, close: () => stop(child, exited) };
+  } catch (error) {
+    await stop(child, exited);
+    throw error;
+  }
+}
+
+/** The first `event` whose arguments pass `accept`; rejects on the emitter's 'exit' or after timeoutMs. */
+export function untilEvent(
+  events: EventEmitter,
+  event: string,
+  accept: (...args: any[]) => boolean,
+  timeoutMs: number,
+): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const onEvent = (...args: unknown[]) => {
+      if (!accept(...args)) return;
+      cleanup();
+      resolve(args);
+    };
+    const onExit = (code: unknown) => {
+      cleanup();
+      reject(new Error(`process exited (${String(code)}) while waiting for "${event}"`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      events.off(event, onEvent);
+      events.off('exit', onExit);
+    };
+    events.on(event, onEvent);
+    events.once('exit', onExit);
+  });
+}
+
+/** SIGTERM to this child only; the roles close their servers and exit. SIGKILL if one hangs. */
+export async function stop(child: ChildProcess, exited: Promise<void>, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+export function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** user + system CPU time of a process in milliseconds, from /proc/PID/stat (clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5) (utime, stime); the slice above starts at field 3.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** A plain child that is not a role (bare node, a bare mqtt.js client, Node-RED): stdout lines as 'line' events. */
+export function startPlain(args: string[], env: Record<string, string> = {}): { child: ChildProcess; events: EventEmitter; close(): Promise<void> } {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const events = new EventEmitter();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) events.emit('line', line);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  child.once('exit', (code) => events.emit('exit', code));
+  return { child, events, close: () => stop(child, exited) };
+}
