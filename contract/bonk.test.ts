@@ -56,7 +56,7 @@ describe('parseBonkPayload', () => {
     if (parsed.ok) return;
     expect(parsed.error).toContain('count:');
     expect(parsed.error).toContain('source:');
-    expect(parsed.error).toContain('extra');
+    expect(parsed.error).toContain('(root): unknown field(s) "extra"; expected only v, id, count, reason, source, labels, at');
   });
 
   it('rejects bytes that are not UTF-8', () => {

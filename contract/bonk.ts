@@ -8,7 +8,7 @@ export const BONK_SOURCES = ['alertmanager', 'cli', 'manual', 'dashboard'] as co
 
 export const bonkIdSchema = z.string().min(1).max(128);
 
-export const bonkCommandSchema = z.strictObject({
+const bonkCommandShape = {
   v: z.literal(BONK_PROTOCOL_VERSION),
   /** Stable id: the device strikes each id at most once. */
   id: bonkIdSchema,
@@ -20,6 +20,15 @@ export const bonkCommandSchema = z.strictObject({
   labels: z.record(z.string(), z.string()),
   /** When the bonk was requested, epoch milliseconds (fractional: performance.timeOrigin + now()). */
   at: z.number().nonnegative(),
+};
+const BONK_FIELDS = Object.keys(bonkCommandShape).join(', ');
+
+export const bonkCommandSchema = z.strictObject(bonkCommandShape, {
+  // zod's default names the key but not what is allowed instead.
+  error: (issue) =>
+    issue.code === 'unrecognized_keys'
+      ? `unknown field(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; expected only ${BONK_FIELDS}`
+      : undefined,
 });
 export type BonkCommand = z.infer<typeof bonkCommandSchema>;
 

@@ -69,7 +69,7 @@ export const deviceEnvShape = {
   BONKER_SERVO_TRAVEL_MS: envValue.positiveInt(150, 5_000),
   BONKER_SERVO_HOLD_MS: envValue.nonNegativeInt(200, 5_000),
   BONKER_MIN_GAP_MS: envValue.nonNegativeInt(1_000, 60_000),
-  BONKER_MAX_PER_MINUTE: envValue.positiveInt(10, 10_000),
+  BONKER_MAX_PER_MINUTE: envValue.positiveInt(10, 1_000_000),
   BONKER_DEDUP_SIZE: envValue.positiveInt(10_000, 10_000_000),
   // Home Assistant MQTT discovery (device/home-assistant.ts); `off` removes what an earlier run published.
   BONKER_HA_DISCOVERY: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
