@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../contract/index.ts';
 import { loadBrokerConfig } from './config.ts';
+import { describePersistence } from './persistence.ts';
 import { hashPassword, isPasswordHash, verifyPassword } from './passwords.ts';
 import { makeTempDir } from './test-support.ts';
 
@@ -110,5 +111,25 @@ describe('passwords', () => {
     expect(await verifyPassword('bonK', a)).toBe(false);
     expect(await verifyPassword('bonk', 'bonk')).toBe(false);
     expect(isPasswordHash('scrypt$N=3,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$' + 'A'.repeat(44))).toBe(false);
+  });
+});
+
+describe('BONKER_PERSISTENCE=redis://', () => {
+  it('selects the shared Redis store and emitter, and never shows the password', () => {
+    const { persistence } = loadBrokerConfig({ BONKER_PERSISTENCE: 'redis://:s3cret@10.0.0.5:6380/2' });
+    expect(persistence).toEqual({ kind: 'redis', redis: { host: '10.0.0.5', port: 6380, db: 2, tls: false, password: 's3cret' } });
+    expect(describePersistence(persistence)).toBe('redis (redis://10.0.0.5:6380/2)');
+    expect(loadBrokerConfig({ BONKER_PERSISTENCE: 'rediss://cache.example' }).persistence).toEqual({
+      kind: 'redis', redis: { host: 'cache.example', port: 6379, db: 0, tls: true },
+    });
+  });
+
+  it('names what is wrong with a bad URL without echoing it', () => {
+    const problems = problemsOf(() => loadBrokerConfig({ BONKER_PERSISTENCE: 'redis://:s3cret@host/99' }));
+    expect(problems).toEqual([expect.stringMatching(/^BONKER_PERSISTENCE: redis URL: database "99" is not a number 0-15; expected/)]);
+    expect(problems.join()).not.toContain('s3cret');
+    expect(problemsOf(() => loadBrokerConfig({ BONKER_PERSISTENCE: 'redis' }))).toEqual([
+      expect.stringMatching(/^BONKER_PERSISTENCE: expected one of level, memory, or redis:\/\/host:port\[\/db\]/),
+    ]);
   });
 });

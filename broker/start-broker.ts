@@ -10,8 +10,9 @@ import { startListeners, type Listener } from './listeners.ts';
 import { createBrokerMetrics } from './metrics.ts';
 import { installExactDedupe, type DedupableClient } from './exact-dedupe.ts';
 import { createOrderedPersistence, type OrderedPersistence } from './ordered-persistence.ts';
-import { describePersistence, openPersistence } from './persistence.ts';
+import { describePersistence, openBackend } from './persistence.ts';
 import { createReplayGuard, type ReplayClient } from './replay-guard.ts';
+import { dropStaleWills } from './stale-wills.ts';
 
 export interface RunningBroker {
   aedes: Aedes;
@@ -44,21 +45,24 @@ export async function startBroker(
     logger: log,
     onRefused: metrics.refused,
   });
-  const persistence = createOrderedPersistence(await openPersistence(config.persistence), {
-    ordered: overrides.orderOutgoing ?? true,
-  });
+  const backend = await openBackend(config.persistence, log);
+  const persistence = createOrderedPersistence(backend.persistence, { ordered: overrides.orderOutgoing ?? true });
   let aedes: Aedes | undefined;
   let listeners: Listener[] = [];
   try {
     aedes = await Aedes.createBroker({
+      // With Redis, brokers sharing the store share the emitter; aedes closes it in close().
+      ...(backend.mq ? { mq: backend.mq as never } : {}),
       ...hooks,
       ...deliveryHooks(persistence, overrides.raceGuards ?? true, () => metrics.forwarded()),
     });
     metrics.observe(aedes, persistence.queuedMessages);
+    dropStaleWills(aedes, persistence as never, log);
     logEvents(aedes, log);
     listeners = await startListeners(config, aedes, metrics.registry);
   } catch (error) {
     await stop(aedes, [], persistence.destroy);
+    if (!aedes) backend.mq?.close(() => {});
     throw error;
   }
   const port = (name: Listener['name']) => listeners.find((listener) => listener.name === name)?.port;

@@ -80,6 +80,8 @@ export function discoveryPayload(config: Pick<DeviceConfig, 'topicPrefix' | 'dev
 export interface HomeAssistantLink {
   /** The state HA's sensors read; tests look at it. */
   state(): DeviceState;
+  /** Resolves once the state of every ack so far is saved and published (awaited before disconnecting). */
+  settled(): Promise<void>;
 }
 
 /**
@@ -135,7 +137,7 @@ export async function linkHomeAssistant(deps: {
       saving = saving.then(() => saveState(file, next, logger)).then(() => publish(ha.state, JSON.stringify(next), 'state'));
     });
   }
-  return { state: () => state };
+  return { state: () => state, settled: () => saving.then(() => undefined) };
 }
 
 export function nextState(state: DeviceState, ack: Ack): DeviceState {

@@ -23,6 +23,7 @@ export interface RunningDevice {
 
 /** Budget inside the 5 s promise: the strike in progress, then the offline announcement, then DISCONNECT. */
 const FINISH_BONK_MS = 3_000;
+const HA_SETTLE_MS = 300;
 const ANNOUNCE_MS = 700;
 const DISCONNECT_MS = 500;
 
@@ -45,7 +46,7 @@ export async function startDevice(
   const topics = createTopics(config.topicPrefix);
   const client = createDeviceClient(config, topics);
   // Before connecting: it announces on every 'connected' and counts every 'ack'.
-  await linkHomeAssistant({ client, config, topics, events, logger });
+  const homeAssistant = await linkHomeAssistant({ client, config, topics, events, logger });
   const { session, inbox } = await connect({ client, config, topics, logger, events, handler, stopping: stopping.signal });
 
   let closing: Promise<void> | undefined;
@@ -55,6 +56,8 @@ export async function startDevice(
       session.stop();
       await withTimeout(inbox.idle(), FINISH_BONK_MS);
       await park(striker, logger);
+      // The last bonk's total must reach disk and HA before we go: nothing may write after "stopped".
+      await withTimeout(homeAssistant.settled(), HA_SETTLE_MS);
       await disconnect(client, topics.status(config.deviceId), logger);
       await servo.close();
       logger.info('device agent stopped');
