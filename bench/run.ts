@@ -26,7 +26,7 @@ const FIGURES: [id: string, name: string, run: () => Promise<Row[]>][] = [
 
 const CONDITIONS = `Conditions: everything on loopback on this machine, each part in its own process (broker: bundled Aedes 1.2.0 with
 LevelDB persistence as shipped; edge: Node, pino at info; device agent: simulated servo, BONKER_MIN_GAP_MS=0,
-travel 1 ms, hold 0 ms, BONKER_MAX_PER_MINUTE=10000 for figures 2, 3 and 5). The machine is shared: compare ratios
+travel 0 ms, hold 0 ms, BONKER_MAX_PER_MINUTE=10000 for figures 2, 3 and 5). The machine is shared: compare ratios
 and medians within one run, not absolute times across runs. Figure 2 times the edge's \`at\` (taken when the handler
 plans the bonk, performance.timeOrigin + performance.now()) to the simulated servo's first strike pulse on the same clock.`;
 

@@ -17,6 +17,8 @@ export interface Command {
   settings: readonly string[];
   options?: readonly string[];
   booleans?: readonly string[];
+  /** Throws ConfigError listing every bad setting; run before anything starts (with the log level's check). */
+  validate?(env: Env): void;
   /** Resolves with the exit code; long-running services resolve once stopped. */
   run(ctx: CommandContext): Promise<number>;
 }

@@ -1,22 +1,24 @@
 // Entry of the `oom-bonker` command: picks the subcommand, turns flags into settings, maps errors to exit codes.
-import { ConfigError, EXIT_CONFIG, envValue, parseEnv } from '../contract/index.ts';
+import { ConfigError, EXIT_CONFIG, envValue, parseEnv, type Env } from '../contract/index.ts';
 import type { Command } from './command.ts';
-import { bonkCommand } from './commands/bonk.ts';
-import { calibrateCommand } from './commands/calibrate.ts';
-import { brokerCommand } from './commands/broker.ts';
-import { deviceCommand } from './commands/device.ts';
-import { edgeCommand } from './commands/edge.ts';
-import { hashPasswordCommand } from './commands/hash-password.ts';
-import { statusCommand } from './commands/status.ts';
-import { upCommand } from './commands/up.ts';
-import { watchCommand } from './commands/watch.ts';
 import { UsageError, parseFlags, settingToFlag } from './flags.ts';
 import { createLogger } from './logger.ts';
 
-const COMMANDS: readonly Command[] = [
-  upCommand, brokerCommand, edgeCommand, deviceCommand, bonkCommand, statusCommand, watchCommand, hashPasswordCommand,
-  calibrateCommand,
-];
+/**
+ * Loaded on demand: `oom-bonker device` on a Pi must not pay for aedes, level, hono or prom-client (issue 7
+ * figure 5: 130 MB RSS with every command imported up front). Only the help overview loads them all.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  up: async () => (await import('./commands/up.ts')).upCommand,
+  broker: async () => (await import('./commands/broker.ts')).brokerCommand,
+  edge: async () => (await import('./commands/edge.ts')).edgeCommand,
+  device: async () => (await import('./commands/device.ts')).deviceCommand,
+  bonk: async () => (await import('./commands/bonk.ts')).bonkCommand,
+  status: async () => (await import('./commands/status.ts')).statusCommand,
+  watch: async () => (await import('./commands/watch.ts')).watchCommand,
+  'hash-password': async () => (await import('./commands/hash-password.ts')).hashPasswordCommand,
+  calibrate: async () => (await import('./commands/calibrate.ts')).calibrateCommand,
+};
 const EXIT_USAGE = 2;
 const loggingShape = { BONKER_LOG_LEVEL: envValue.logLevel() };
 
@@ -30,11 +32,12 @@ async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    out(overview());
+    out(await overview());
     return name ? 0 : EXIT_USAGE;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) return usageError(`unknown command "${name}"\n\n${overview()}`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) return usageError(`unknown command "${name}"\n\n${await overview()}`);
+  const command = await load();
   try {
     const spec = { ...command, settings: [...command.settings, 'BONKER_LOG_LEVEL'] };
     const flags = parseFlags(rest, spec);
@@ -43,7 +46,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const env = { ...process.env, ...flags.settings };
-    const logger = createLogger(parseEnv(loggingShape, env).BONKER_LOG_LEVEL);
+    const logger = createLogger(checkSettings(command, env));
     return await command.run({ env, options: flags.options, out, logger });
   } catch (error) {
     if (error instanceof UsageError) return usageError(`${error.message}\nsee: oom-bonker ${name} --help`);
@@ -56,17 +59,36 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+/** The log level and the command's own settings, checked together so one run reports every problem. */
+function checkSettings(command: Command, env: Env): string {
+  const problems: string[] = [];
+  const collect = <T>(check: () => T): T | undefined => {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const level = collect(() => parseEnv(loggingShape, env).BONKER_LOG_LEVEL);
+  collect(() => command.validate?.(env));
+  if (problems.length || !level) throw new ConfigError(problems);
+  return level;
+}
+
 function usageError(message: string): number {
   process.stderr.write(`oom-bonker: ${message}\n`);
   return EXIT_USAGE;
 }
 
-function overview(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+async function overview(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'usage: oom-bonker <command> [flags]',
     '',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Every setting BONKER_X_Y can also be given as --x-y VALUE. `oom-bonker <command> --help` lists them.',
   ].join('\n');

@@ -25,6 +25,13 @@ describe('loadDeviceConfig', () => {
     });
   });
 
+  it('allows travel 0 (benchmarks, simulation) but says what it expects for a negative one', () => {
+    expect(loadDeviceConfig({ BONKER_SERVO_TRAVEL_MS: '0' }).motion.travelMs).toBe(0);
+    expect(() => loadDeviceConfig({ BONKER_SERVO_TRAVEL_MS: '-1' })).toThrow(
+      /BONKER_SERVO_TRAVEL_MS: expected milliseconds 0-5000 .*0 only for benchmarks/,
+    );
+  });
+
   it('names every setting BONKER_*', () => {
     expect(Object.keys(deviceEnvShape).every((key) => key.startsWith('BONKER_'))).toBe(true);
   });

@@ -21,6 +21,8 @@ const pulseWidth = (fallback: number) =>
     .max(PULSE_MAX_US, `expected a servo pulse width in microseconds ${PULSE_MIN_US}-${PULSE_MAX_US}`)
     .default(fallback);
 
+const TRAVEL_EXPECTED = 'expected milliseconds 0-5000 for the horn to swing (0 only for benchmarks and the simulated servo)';
+
 export const SERVO_DRIVERS = ['simulated', 'pigpio', 'pigpiod', 'pwm-sysfs', 'auto'] as const;
 export type ServoDriverName = (typeof SERVO_DRIVERS)[number];
 
@@ -66,7 +68,13 @@ export const deviceEnvShape = {
   BONKER_SERVO_GPIO: envValue.nonNegativeInt(18, 53),
   BONKER_SERVO_REST_US: pulseWidth(1500),
   BONKER_SERVO_STRIKE_US: pulseWidth(1050),
-  BONKER_SERVO_TRAVEL_MS: envValue.positiveInt(150, 5_000),
+  // 0 means no motion time at all: only for benchmarks and simulation (issue 7), a real horn needs time to swing.
+  BONKER_SERVO_TRAVEL_MS: z.coerce
+    .number({ error: TRAVEL_EXPECTED })
+    .int(TRAVEL_EXPECTED)
+    .min(0, TRAVEL_EXPECTED)
+    .max(5_000, TRAVEL_EXPECTED)
+    .default(150),
   BONKER_SERVO_HOLD_MS: envValue.nonNegativeInt(200, 5_000),
   BONKER_MIN_GAP_MS: envValue.nonNegativeInt(1_000, 60_000),
   BONKER_MAX_PER_MINUTE: envValue.positiveInt(10, 1_000_000),

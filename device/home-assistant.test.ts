@@ -6,7 +6,11 @@ import { parseDeviceState } from '../contract/index.ts';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
-import { discoveryPayload, HA_PRESS, homeAssistantTopics } from './home-assistant.ts';
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { silentLogger, type Ack } from '../contract/index.ts';
+import { discoveryPayload, HA_PRESS, HA_STATE_FILE, homeAssistantTopics, linkHomeAssistant } from './home-assistant.ts';
 import { loadDeviceConfig } from './config.ts';
 import { connectPublisher, startAgent, topics, type TestAgent } from './test-agent.ts';
 
@@ -119,6 +123,28 @@ describe('Home Assistant discovery', () => {
     const restored = nextMessage(haTopics.state, (payload) => parseDeviceState(payload) !== undefined);
     agent = await startAgent(broker.url, state.path);
     expect(parseDeviceState((await restored).payload)).toMatchObject({ total: 2, last: { bonks: 2 } });
+  });
+
+  it('coalesces a burst of acks into few state writes, ending at the latest total', async () => {
+    const client = await connectPublisher(broker.url, 'ha-burst');
+    try {
+      const events = new EventEmitter();
+      const config = loadDeviceConfig({ BONKER_STATE_DIR: state.path });
+      const link = await linkHomeAssistant({ client, config, topics, events, logger: silentLogger });
+      let statePublishes = 0;
+      client.on('packetsend', (packet: { cmd: string; topic?: string }) => {
+        if (packet.cmd === 'publish' && packet.topic === haTopics.state) statePublishes++;
+      });
+      const ack = (i: number): Ack => ({ id: `burst-${i}`, result: 'done', bonks: 1, startedAt: i, finishedAt: i });
+      for (let i = 1; i <= 50; i++) events.emit('ack', ack(i));
+      await link.settled();
+      // The acks arrived before the first write began, so they share it (one per ack before: 50).
+      expect(statePublishes).toBe(1);
+      const saved = parseDeviceState(await readFile(path.join(state.path, HA_STATE_FILE), 'utf8'));
+      expect(saved).toMatchObject({ total: 50, last: { id: 'burst-50' } });
+    } finally {
+      await client.endAsync();
+    }
   });
 });
 

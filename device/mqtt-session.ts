@@ -43,7 +43,11 @@ export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClie
 }
 
 export function createDeviceClient(config: DeviceConfig, topics: Topics): MqttClient {
-  return mqtt.connect(config.brokerUrls[0]!, deviceClientOptions(config, topics));
+  const client = mqtt.connect(config.brokerUrls[0]!, deviceClientOptions(config, topics));
+  // mqtt.js leaves Nagle on: the ack published right after a PUBACK then waits for the broker's delayed ACK
+  // (up to 40 ms on Linux; see edge/mqtt-publisher.ts). Set per connection; WebSocket streams have no such switch.
+  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true));
+  return client;
 }
 
 export interface SessionControl {

@@ -1,7 +1,7 @@
 // The strike motion with a recording sleep: the order of widths and waits, and that it always ends parked and off.
 import { describe, expect, it } from 'vitest';
 import { createSimulatedServo } from './servo/simulated.ts';
-import { createStriker } from './strike.ts';
+import { createStriker, realSleep } from './strike.ts';
 
 const motion = { restUs: 1500, strikeUs: 1050, travelMs: 150, holdMs: 200 };
 
@@ -35,6 +35,15 @@ describe('striker', () => {
       },
     });
     await expect(striker.strike()).rejects.toThrow('timer broke');
+    expect(servo.pulses.map((p) => p.us)).toEqual([1050, 1500, 0]);
+  });
+
+  it('sleeps 0 ms without a timer: the strike finishes before any timer fires', async () => {
+    const servo = createSimulatedServo();
+    let timerFired = false;
+    setTimeout(() => (timerFired = true), 0);
+    await createStriker({ servo, motion: { ...motion, travelMs: 0, holdMs: 0 }, sleep: realSleep }).strike();
+    expect(timerFired).toBe(false);
     expect(servo.pulses.map((p) => p.us)).toEqual([1050, 1500, 0]);
   });
 });

@@ -4,7 +4,8 @@ import { PULSE_OFF, type Servo } from './servo/servo.ts';
 
 export type Sleep = (ms: number) => Promise<void>;
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// No timer for 0 ms (BONKER_SERVO_TRAVEL_MS=0 in benchmarks): even setTimeout(0) waits a full event-loop turn (~1 ms).
+export const realSleep: Sleep = (ms) => (ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms)));
 
 export interface Striker {
   /** Rest, wait for the horn to get there, pulses off. */

@@ -23,6 +23,7 @@ export const bonkCommand: Command = {
   --wait           wait for the device's ack; exit 0 only when it is "done"
   --timeout S      how long to wait for the broker and the ack (default 10)`,
   settings: [...Object.keys(clientEnvShape), 'BONKER_DEFAULT_DEVICE'],
+  validate: (env) => void loadClientConfig(env),
   options: ['device', 'count', 'timeout'],
   booleans: ['wait'],
   async run({ env, options, out }) {

@@ -9,6 +9,7 @@ export const brokerCommand: Command = {
   summary: 'run the bundled MQTT broker (Aedes)',
   usage: 'oom-bonker broker [--broker-port N] [--data-dir DIR] [--users-file FILE] ...',
   settings: Object.keys(brokerEnvShape),
+  validate: (env) => void loadBrokerConfig(env),
   async run({ env, logger }) {
     const broker = await startBroker(loadBrokerConfig(env), logger.child({ part: 'broker' }));
     return runUntilSignal(broker, logger);

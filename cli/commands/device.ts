@@ -9,6 +9,7 @@ export const deviceCommand: Command = {
   summary: 'run the device agent (servo)',
   usage: 'oom-bonker device [--device-id ID] [--broker-url URL] [--servo-driver simulated|pigpio|pigpiod|pwm-sysfs|auto] ...',
   settings: Object.keys(deviceEnvShape),
+  validate: (env) => void loadDeviceConfig(env),
   async run({ env, logger }) {
     const device = await startDevice(loadDeviceConfig(env), logger.child({ part: 'device' }));
     return runUntilSignal(device, logger);

@@ -9,6 +9,7 @@ export const edgeCommand: Command = {
   summary: 'run the HTTP edge that receives Alertmanager webhooks',
   usage: 'oom-bonker edge [--edge-port N] [--broker-url URL] [--edge-token TOKEN] ...',
   settings: Object.keys(edgeEnvShape),
+  validate: (env) => void loadEdgeConfig(env),
   async run({ env, logger }) {
     const edge = await startEdge(loadEdgeConfig(env), logger.child({ part: 'edge' }));
     return runUntilSignal(edge, logger);

@@ -12,6 +12,7 @@ export const statusCommand: Command = {
   summary: 'list devices and whether they are online',
   usage: 'oom-bonker status [--json]',
   settings: Object.keys(clientEnvShape),
+  validate: (env) => void loadClientConfig(env),
   booleans: ['json'],
   async run({ env, options, out }) {
     const config = loadClientConfig(env);

@@ -14,9 +14,9 @@ export const upCommand: Command = {
   summary: 'run broker + edge + device together (the default demo)',
   usage: 'oom-bonker up [any broker, edge or device flag]',
   settings: [...new Set([...Object.keys(brokerEnvShape), ...Object.keys(edgeEnvShape), ...Object.keys(deviceEnvShape)])],
+  // All three at once, before anything starts, so one run reports every problem.
+  validate: checkAll,
   async run({ env, logger, out }) {
-    // Validate all three before starting anything, so one run reports every problem.
-    checkAll(env);
     const started: Stoppable[] = [];
     const stopAll: Stoppable = {
       async close() {

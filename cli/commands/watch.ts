@@ -9,6 +9,7 @@ export const watchCommand: Command = {
   summary: 'follow acks and status live',
   usage: 'oom-bonker watch [--json]',
   settings: Object.keys(clientEnvShape),
+  validate: (env) => void loadClientConfig(env),
   booleans: ['json'],
   async run({ env, options, out }) {
     const config = loadClientConfig(env);
