@@ -18,6 +18,8 @@ export interface MqttSessionOptions {
   /** Seconds; the broker drops a silent client after 1.5 × this ([MQTT-3.1.2-24]). 0 turns it off. */
   keepaliveSeconds: number;
   onMessage?: (topic: string, payload: Uint8Array) => void;
+  /** Called once when the session ends for any reason (lost, refused, closed): a long-lived owner reconnects then. */
+  onClose?: (error: Error) => void;
 }
 
 export interface MqttPacketSession {
@@ -26,6 +28,8 @@ export interface MqttPacketSession {
   subscribe(topic: string, qos: 0 | 1 | 2): Promise<number>;
   /** QoS 2: resolves after PUBCOMP, i.e. after the broker stored the message and released it. */
   publishExactlyOnce(topic: string, payload: string): Promise<void>;
+  /** Sends PINGREQ so the broker's keepalive timer restarts; for a connection held across requests. */
+  ping(): Promise<void>;
   /** Sends DISCONNECT (best effort) and closes the socket; safe to call twice. */
   close(): Promise<void>;
 }
@@ -54,6 +58,7 @@ export function openMqttSession(options: MqttSessionOptions): MqttPacketSession 
   let closing: Promise<void> | undefined;
 
   const fail = (error: Error) => {
+    if (!failure) options.onClose?.(error);
     failure ??= error;
     for (const waiter of pending.values()) waiter.reject(failure);
     pending.clear();
@@ -148,6 +153,10 @@ export function openMqttSession(options: MqttSessionOptions): MqttPacketSession 
       const pubcomp = expect(`pubcomp:${messageId}`, 'pubcomp');
       await send({ cmd: 'pubrel', messageId });
       await pubcomp;
+    },
+    async ping() {
+      await ready;
+      await send({ cmd: 'pingreq' });
     },
     close() {
       return (closing ??= (async () => {

@@ -7,14 +7,17 @@ import { brokerAddress, type BrokerAddress } from './workerd-publisher.ts';
 
 export const workerEnvShape = {
   BONKER_LOG_LEVEL: envValue.logLevel(),
-  BONKER_EDGE_WORKER_MODE: z.enum(['per-request'], { error: 'expected "per-request" (the only mode built so far)' }).default('per-request'),
+  BONKER_EDGE_WORKER_MODE: z
+    .enum(['per-request', 'durable-object'], { error: 'expected "per-request" or "durable-object"' })
+    .default('per-request'),
 };
 
 export interface WorkerConfig {
   edge: EdgeConfig;
   broker: BrokerAddress;
   logLevel: LogLevel;
-  mode: 'per-request';
+  /** per-request: a connection per HTTP request; durable-object: one held by the BrokerConnection Durable Object. */
+  mode: 'per-request' | 'durable-object';
 }
 
 /**

@@ -1,15 +1,21 @@
-// Cloudflare Workers entry of the edge: config from `env`, a console logger, the per-request workerd publisher, the app.
-import { connect } from 'cloudflare:sockets';
+// Cloudflare Workers entry of the edge: config from `env`, a console logger, the per-request workerd publisher, the app
+// (or, with BONKER_EDGE_WORKER_MODE=durable-object, forwarding to the BrokerConnection Durable Object).
 import type { ExecutionContext } from 'hono';
 import { ConfigError, createTopics } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
+import { BROKER_CONNECTION_BINDING, BROKER_CONNECTION_NAME, connectTcp } from './broker-connection.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { createMemoryMetrics } from './metrics.ts';
 import { loadWorkerConfig, type WorkerConfig } from './worker-config.ts';
 import { createWorkerdPublisher, type SocketConnector } from './workerd-publisher.ts';
 
-const connectTcp: SocketConnector = ({ hostname, port, tls }) =>
-  connect({ hostname, port }, { secureTransport: tls ? 'on' : 'off', allowHalfOpen: false });
+export { BrokerConnection } from './broker-connection.ts';
+
+/** The part of a Durable Object namespace binding the entry uses (typed locally, like cloudflare:sockets). */
+interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown;
+  get(id: unknown): { fetch(request: Request): Promise<Response> };
+}
 
 /**
  * Metrics live as long as the isolate (Cloudflare may run several and recycle them), so /metrics shows one isolate's
@@ -25,6 +31,7 @@ export function createWorker(connector: SocketConnector = connectTcp) {
       } catch (error) {
         return configErrorResponse(error);
       }
+      if (config.mode === 'durable-object') return forwardToDurableObject(request, env, config.edge.bodyLimit);
       const logger = createConsoleLogger(config.logLevel, { module: 'edge-worker' });
       const { edge } = config;
       const publisher = createWorkerdPublisher({
@@ -44,6 +51,47 @@ export function createWorker(connector: SocketConnector = connectTcp) {
       }
     },
   };
+}
+
+/**
+ * One named object, so every request of every isolate shares its one broker connection. The body is read here first:
+ * a streamed body the object answers without reading (401, 415) makes workerd fail with "Can't read from request
+ * stream after response has been sent" and reset the request. Only bodyLimit + 1 bytes are ever held: enough for the
+ * app in the object to answer 413 itself, never a whole oversized upload.
+ */
+async function forwardToDurableObject(request: Request, env: Record<string, unknown>, bodyLimit: number): Promise<Response> {
+  const namespace = env[BROKER_CONNECTION_BINDING] as DurableObjectNamespaceLike | undefined;
+  if (!namespace || typeof namespace.idFromName !== 'function') {
+    return configErrorResponse(
+      new ConfigError([`${BROKER_CONNECTION_BINDING}: expected a Durable Object binding (infra/wrangler.toml) in durable-object mode`]),
+    );
+  }
+  const body = request.body ? await readAtMost(request.body, bodyLimit + 1) : undefined;
+  const headers = new Headers(request.headers);
+  // A cut body no longer matches its content-length; the app counts the bytes it gets instead.
+  if (body && body.byteLength > bodyLimit) headers.delete('content-length');
+  return namespace.get(namespace.idFromName(BROKER_CONNECTION_NAME)).fetch(new Request(request, { body, headers }));
+}
+
+async function readAtMost(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  await reader.cancel().catch(() => undefined);
+  const body = new Uint8Array(Math.min(size, max));
+  let at = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, body.byteLength - at);
+    body.set(part, at);
+    at += part.byteLength;
+  }
+  return body;
 }
 
 /** Bad settings are the operator's to fix: say which ones (never their values) on every request until they are. */

@@ -1,0 +1,58 @@
+// Durable Object of BONKER_EDGE_WORKER_MODE=durable-object: runs the same edge app over one held broker connection.
+import { connect } from 'cloudflare:sockets';
+import type { Hono } from 'hono';
+import { ConfigError, createTopics } from '../contract/index.ts';
+import { createEdgeApp } from './app.ts';
+import { createConsoleLogger } from './console-logger.ts';
+import { createDurablePublisher } from './durable-publisher.ts';
+import { createMemoryMetrics } from './metrics.ts';
+import { loadWorkerConfig } from './worker-config.ts';
+import type { SocketConnector } from './workerd-publisher.ts';
+
+export const connectTcp: SocketConnector = ({ hostname, port, tls }) =>
+  connect({ hostname, port }, { secureTransport: tls ? 'on' : 'off', allowHalfOpen: false });
+
+/** Name of the binding in infra/wrangler.toml; one object (one name) holds the one connection. */
+export const BROKER_CONNECTION_BINDING = 'BONKER_BROKER_CONNECTION';
+export const BROKER_CONNECTION_NAME = 'broker';
+
+/**
+ * Built on its first request (the settings come from the same bindings as the entry's) and kept while the object
+ * lives, so the connection, ack subscription and /metrics counts span requests. If Cloudflare evicts the object, the
+ * next request builds it again and reconnects.
+ */
+export class BrokerConnection {
+  readonly #env: Record<string, unknown>;
+  #app: Hono | undefined;
+
+  constructor(_state: unknown, env: Record<string, unknown>) {
+    this.#env = env;
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    try {
+      this.#app ??= buildApp(this.#env);
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.problems : [String(error)];
+      return Response.json({ error: 'invalid Worker configuration', problems }, { status: 500 });
+    }
+    return this.#app.fetch(request, this.#env);
+  }
+}
+
+function buildApp(env: Record<string, unknown>): Hono {
+  const config = loadWorkerConfig(env);
+  const logger = createConsoleLogger(config.logLevel, { module: 'edge-worker-do' });
+  const { edge } = config;
+  const publisher = createDurablePublisher({
+    address: config.broker,
+    username: edge.mqttUsername,
+    password: edge.mqttPassword,
+    topics: createTopics(edge.topicPrefix),
+    timeoutMs: edge.publishTimeoutMs,
+    keepaliveSeconds: 60,
+    connect: connectTcp,
+    logger: logger.child({ module: 'durable-publisher' }),
+  });
+  return createEdgeApp({ config: edge, publisher, logger, metrics: createMemoryMetrics() });
+}
