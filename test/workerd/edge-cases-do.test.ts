@@ -1,47 +1,28 @@
 // The shared edge case table (edge/edge-cases.ts) against the Worker in Durable Object mode (wrangler dev), whose one
 // held broker connection meets every broker behaviour through the switchable front (test/workerd/case-world.ts).
+// The assertions live in checkEdgeCase (case-world.ts), the same for every build.
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { EDGE_CASE_ENV, edgeCaseRequest, edgeCases, type EdgeCase } from '../../edge/edge-cases.ts';
-import { checkEdgeCase, FRONT_MODE, startCaseWorld, type CaseWorld } from './case-world.ts';
-import { startWranglerDev, type WranglerDev } from './wrangler-dev.ts';
+import { edgeCases } from '../../edge/edge-cases.ts';
+import { playEdgeCase, startWorkersPerSetting, type WorkersPerSetting } from './case-runner.ts';
+import { startCaseWorld, type CaseWorld } from './case-world.ts';
 
 let world: CaseWorld;
-const workers = new Map<string, WranglerDev>();
-const envKey = (edgeCase: EdgeCase) => JSON.stringify(edgeCase.env ?? {});
+let workers: WorkersPerSetting | undefined;
 
 beforeAll(async () => {
   world = await startCaseWorld();
-  const distinct = [...new Map(edgeCases.map((c) => [envKey(c), c.env ?? {}])).entries()];
-  const started = await Promise.allSettled(
-    distinct.map(async ([key, env]) => {
-      const vars = { ...EDGE_CASE_ENV, ...env, BONKER_BROKER_URL: world.front.url, BONKER_EDGE_HOST: '127.0.0.1' };
-      workers.set(key, await startWranglerDev({ ...(vars as Record<string, string>), BONKER_EDGE_WORKER_MODE: 'durable-object' }));
-    }),
-  );
-  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
+  workers = await startWorkersPerSetting(world, { BONKER_EDGE_WORKER_MODE: 'durable-object' });
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all([...workers.values()].map((w) => w.close()));
+  await workers?.close();
   await world?.close();
 });
 
-/** As in edge-cases.test.ts, except that a silent broker is one the held connection was already using. */
-async function play(edgeCase: EdgeCase, baseUrl: string) {
-  const mode = FRONT_MODE[edgeCase.publisher ?? 'stores'];
-  if (mode === 'hangs') await fetch(`${baseUrl}/readyz`); // open the held connection, then silence it
-  await world.front.setMode(mode);
-  const before = world.received.length;
-  const send = () => fetch(edgeCaseRequest(edgeCase, baseUrl));
-  const response = edgeCase.publisher === 'acks' ? await world.withDevice(send) : await send();
-  await world.front.setMode('up');
-  await world.barrier();
-  await checkEdgeCase(edgeCase, response, world.received.slice(before));
-}
-
 describe('edge cases against the Worker in Durable Object mode', () => {
   it.each(edgeCases.map((c) => [c.name, c] as const))('%s', async (_, edgeCase) => {
-    await play(edgeCase, workers.get(envKey(edgeCase))!.url);
+    const url = workers!.urlFor(edgeCase);
+    // A silent broker is one the held connection was already using: open it first.
+    await playEdgeCase(world, edgeCase, url, () => fetch(`${url}/readyz`));
   });
 });
