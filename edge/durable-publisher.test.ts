@@ -1,20 +1,11 @@
 // The Durable Object mode's held-connection publisher in Node: same code over a Node socket to a real Aedes.
-import net from 'node:net';
-import { Duplex } from 'node:stream';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTopics, encodeAck, silentLogger, type BonkCommand } from '../contract/index.ts';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { createDurablePublisher } from './durable-publisher.ts';
-import type { ByteSocket } from './mqtt-packet-session.ts';
-import type { SocketConnector } from './workerd-publisher.ts';
-
-const connectNode: SocketConnector = ({ hostname, port }) => {
-  const socket = net.connect(port, hostname);
-  const { readable, writable } = Duplex.toWeb(socket) as unknown as Omit<ByteSocket, 'close'>;
-  return { readable, writable, close: async () => void socket.destroy() };
-};
+import { connectNodeSocket } from './node-socket-connector.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -33,7 +24,7 @@ function publisher(port: number, keepaliveSeconds = 60) {
     topics: createTopics(),
     timeoutMs: 2_000,
     keepaliveSeconds,
-    connect: connectNode,
+    connect: connectNodeSocket,
     logger: silentLogger,
   });
   cleanups.push(() => created.close());

@@ -1,21 +1,13 @@
 // The workerd publisher's MQTT logic in Node: the same code over a Node TCP socket (as web streams) to real Aedes.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTopics, encodeAck, silentLogger, type BonkCommand } from '../contract/index.ts';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
-import type { ByteSocket } from './mqtt-packet-session.ts';
-import { brokerAddress, createWorkerdPublisher, type SocketConnector, type WorkerdBonkPublisher } from './workerd-publisher.ts';
-
-/** What cloudflare:sockets' connect() gives a Worker, built from a Node socket. */
-const connectNode: SocketConnector = ({ hostname, port }) => {
-  const socket = net.connect(port, hostname);
-  const { readable, writable } = Duplex.toWeb(socket) as unknown as Omit<ByteSocket, 'close'>;
-  return { readable, writable, close: async () => void socket.destroy() };
-};
+import { connectNodeSocket } from './node-socket-connector.ts';
+import { brokerAddress, createWorkerdPublisher, type WorkerdBonkPublisher } from './workerd-publisher.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -23,18 +15,9 @@ afterEach(async () => {
 });
 
 async function broker(options: Parameters<typeof Aedes.createBroker>[0] = {}): Promise<TestBroker> {
-  if (Object.keys(options).length === 0) {
-    const started = await startTestBroker();
-    cleanups.push(() => started.close());
-    return started;
-  }
-  const aedes = await Aedes.createBroker(options);
-  const server = net.createServer(aedes.handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const close = () => new Promise<void>((resolve) => server.close(() => aedes.close(() => resolve())));
-  cleanups.push(close);
-  return { aedes, port, url: `mqtt://127.0.0.1:${port}`, close };
+  const started = await startTestBroker(options);
+  cleanups.push(() => started.close());
+  return started;
 }
 
 function publisher(port: number, extra: { username?: string; password?: string } = {}): WorkerdBonkPublisher {
@@ -43,7 +26,7 @@ function publisher(port: number, extra: { username?: string; password?: string }
     topics: createTopics(),
     probeTimeoutMs: 1_000,
     idleSeconds: 5,
-    connect: connectNode,
+    connect: connectNodeSocket,
     logger: silentLogger,
     ...extra,
   });

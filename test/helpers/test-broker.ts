@@ -10,8 +10,9 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-export async function startTestBroker(): Promise<TestBroker> {
-  const aedes = await Aedes.createBroker();
+/** `options` reach Aedes as they are, e.g. an authorizePublish that refuses. */
+export async function startTestBroker(options: Parameters<typeof Aedes.createBroker>[0] = {}): Promise<TestBroker> {
+  const aedes = await Aedes.createBroker(options);
   const server = net.createServer(aedes.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
