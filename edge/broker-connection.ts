@@ -1,12 +1,12 @@
 // Durable Object of BONKER_EDGE_WORKER_MODE=durable-object: runs the same edge app over one held broker connection.
 import { connect } from 'cloudflare:sockets';
 import type { Hono } from 'hono';
-import { ConfigError, createTopics } from '../contract/index.ts';
+import { createTopics } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { createDurablePublisher } from './durable-publisher.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { loadWorkerConfig } from './worker-config.ts';
+import { configErrorResponse, loadWorkerConfig } from './worker-config.ts';
 import type { SocketConnector } from './workerd-publisher.ts';
 
 export const connectTcp: SocketConnector = ({ hostname, port, tls }) =>
@@ -33,8 +33,7 @@ export class BrokerConnection {
     try {
       this.#app ??= buildApp(this.#env);
     } catch (error) {
-      const problems = error instanceof ConfigError ? error.problems : [String(error)];
-      return Response.json({ error: 'invalid Worker configuration', problems }, { status: 500 });
+      return configErrorResponse(error);
     }
     return this.#app.fetch(request, this.#env);
   }

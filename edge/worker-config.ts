@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ConfigError, envValue, parseEnv, type Env } from '../contract/index.ts';
 import { loadEdgeConfig, type EdgeConfig } from './config.ts';
-import type { LogLevel } from './console-logger.ts';
+import { createConsoleLogger, type LogLevel } from './console-logger.ts';
 import { brokerAddress, type BrokerAddress } from './workerd-publisher.ts';
 
 export const workerEnvShape = {
@@ -47,4 +47,11 @@ export function loadWorkerConfig(bindings: Record<string, unknown>): WorkerConfi
 /** Bindings also hold objects (Durable Object namespaces, KV); only strings are settings. */
 function stringsOf(bindings: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(bindings).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+/** Bad settings are the operator's to fix: say which ones (never their values) on every request until they are. */
+export function configErrorResponse(error: unknown): Response {
+  const problems = error instanceof ConfigError ? error.problems : [String(error)];
+  createConsoleLogger('error').error({ problems }, 'invalid Worker configuration');
+  return Response.json({ error: 'invalid Worker configuration', problems }, { status: 500 });
 }

@@ -6,7 +6,7 @@ import { createEdgeApp } from './app.ts';
 import { BROKER_CONNECTION_BINDING, BROKER_CONNECTION_NAME, connectTcp } from './broker-connection.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { loadWorkerConfig, type WorkerConfig } from './worker-config.ts';
+import { configErrorResponse, loadWorkerConfig, type WorkerConfig } from './worker-config.ts';
 import { createWorkerdPublisher, type SocketConnector } from './workerd-publisher.ts';
 
 export { BrokerConnection } from './broker-connection.ts';
@@ -92,13 +92,6 @@ async function readAtMost(stream: ReadableStream<Uint8Array>, max: number): Prom
     at += part.byteLength;
   }
   return body;
-}
-
-/** Bad settings are the operator's to fix: say which ones (never their values) on every request until they are. */
-function configErrorResponse(error: unknown): Response {
-  const problems = error instanceof ConfigError ? error.problems : [String(error)];
-  createConsoleLogger('error').error({ problems }, 'invalid Worker configuration');
-  return Response.json({ error: 'invalid Worker configuration', problems }, { status: 500 });
 }
 
 export default createWorker();
