@@ -3,7 +3,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../contract/index.ts';
-import { createRecordingLogger } from '../device/test-agent.ts';
+import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 import { startBonker, type BonkerProcess } from '../test/helpers/child-process.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';

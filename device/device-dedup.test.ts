@@ -10,7 +10,8 @@ import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
 import { loadDeviceConfig } from './config.ts';
 import { DEDUP_FILE } from './dedup-store.ts';
 import { startDevice } from './start-device.ts';
-import { bonkJson, connectPublisher, startAgent, topics, type LogEntry, type TestAgent } from './test-agent.ts';
+import type { LogEntry } from '../test/helpers/recording-logger.ts';
+import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from './test-agent.ts';
 
 describe('device agent dedup', () => {
   let broker: TestBroker;

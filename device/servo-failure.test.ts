@@ -8,7 +8,8 @@ import { loadDeviceConfig } from './config.ts';
 import { startFakePigpiod, type FakePigpiod } from './servo/fake-pigpiod.ts';
 import { createPigpiodServo, type PigpiodServo } from './servo/pigpiod.ts';
 import { startDevice, type RunningDevice } from './start-device.ts';
-import { bonkJson, connectPublisher, createRecordingLogger, FAST, REST, STRIKE, topics } from './test-agent.ts';
+import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
+import { bonkJson, connectPublisher, FAST, REST, STRIKE, topics } from './test-agent.ts';
 import type { Ack } from '../contract/index.ts';
 
 let broker: TestBroker;

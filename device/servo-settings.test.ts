@@ -4,7 +4,7 @@ import { ConfigError } from '../contract/index.ts';
 import { loadDeviceConfig } from './config.ts';
 import { chooseServoDriver, type MachineProbes } from './servo/choose-driver.ts';
 import { createServo } from './servo/index.ts';
-import { createRecordingLogger } from './test-agent.ts';
+import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 
 const problems = (env: Record<string, string>) => {
   try {

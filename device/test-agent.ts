@@ -1,7 +1,7 @@
 // Test support for the device agent: a simulated-servo agent against a test broker, a recording logger, a publisher.
-import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createTopics, type Ack, type Env, type Logger } from '../contract/index.ts';
+import { createTopics, type Ack, type Env } from '../contract/index.ts';
+import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 import { waitUntil } from '../test/helpers/wait.ts';
 import { loadDeviceConfig } from './config.ts';
 import { createSimulatedServo, type SimulatedServo } from './servo/simulated.ts';
@@ -16,32 +16,6 @@ export const FAST: Env = {
 export const REST = 1500;
 export const STRIKE = 1050;
 export const topics = createTopics();
-
-export interface LogEntry {
-  level: string;
-  msg: string | undefined;
-  obj: Record<string, unknown>;
-}
-
-/** Keeps every line; 'line' is emitted for each so tests can wait on a log line. */
-export function createRecordingLogger(): Logger & { entries: LogEntry[]; events: EventEmitter } {
-  const entries: LogEntry[] = [];
-  const events = new EventEmitter();
-  const at = (level: string) => (objOrMsg: object | string, msg?: string) => {
-    const entry = typeof objOrMsg === 'string'
-      ? { level, msg: objOrMsg, obj: {} }
-      : { level, msg, obj: objOrMsg as Record<string, unknown> };
-    entries.push(entry);
-    events.emit('line', entry);
-  };
-  const logger = {
-    entries,
-    events,
-    trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'),
-    child: () => logger,
-  };
-  return logger as Logger & { entries: LogEntry[]; events: EventEmitter };
-}
 
 export interface TestAgent {
   device: RunningDevice;

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { alertBonkId, silentLogger, type Env, type Logger } from '../contract/index.ts';
 import { fixtures } from '../test/fixtures/index.ts';
+import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 import { createEdgeApp } from './app.ts';
 import { loadEdgeConfig } from './config.ts';
 import { EDGE_CASE_ENV, edgeCaseRequest, edgeCases } from './edge-cases.ts';
@@ -64,8 +65,8 @@ describe('edge app', () => {
   });
 
   it('logs each notification at info and never the token', async () => {
-    const lines: { level: string; obj: unknown; msg?: string }[] = [];
-    const logger = recordingLogger(lines);
+    const logger = createRecordingLogger();
+    const lines = logger.entries;
     const { app } = edge({ BONKER_EDGE_TOKEN: 'secret-token-123' }, 'stores', logger);
     await app.request(post(fixtures.mixed, { authorization: 'Bearer secret-token-123' }));
     await app.request(post(fixtures.mixed, { authorization: 'Bearer wrong-token' }));
@@ -76,8 +77,9 @@ describe('edge app', () => {
   });
 
   it('warns about an invalid bonker_device label and bonks the default device', async () => {
-    const lines: { level: string; obj: unknown; msg?: string }[] = [];
-    const { app, publisher } = edge({}, 'stores', recordingLogger(lines));
+    const logger = createRecordingLogger();
+    const lines = logger.entries;
+    const { app, publisher } = edge({}, 'stores', logger);
     const alert = { ...fixtures.firingOne.alerts[0]!, labels: { bonker_device: 'no such/device' } };
     expect((await app.request(post({ ...fixtures.firingOne, alerts: [alert] }))).status).toBe(200);
     expect(publisher.published[0]!.device).toBe('tux');
@@ -119,21 +121,3 @@ describe('edge app', () => {
     ).toThrow(/BONKER_EDGE_PORT: expected a TCP port[\s\S]*BONKER_DEFAULT_DEVICE: expected[\s\S]*BONKER_EDGE_BASIC_PASSWORD: required/);
   });
 });
-
-function recordingLogger(lines: { level: string; obj: unknown; msg?: string }[]): Logger {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      lines.push(typeof obj === 'string' ? { level, obj: {}, msg: obj } : { level, obj, msg });
-    };
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => logger,
-  };
-  return logger;
-}
