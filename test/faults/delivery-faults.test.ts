@@ -5,7 +5,7 @@ import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { testBrokerConfig } from '../../broker/test-support.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { doneCounts, numberedAlert, postAlert, startRecordedDevice, startTestEdge } from './fault-kit.ts';
+import { doneCounts, postInOrder, startRecordedDevice, startTestEdge } from './fault-kit.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -19,17 +19,6 @@ async function levelBroker(): Promise<{ broker: RunningBroker; stateDir: string 
   const broker = await startBroker(testBrokerConfig({ BONKER_PERSISTENCE: 'level', BONKER_DATA_DIR: `${dir.path}/broker` }), silentLogger);
   cleanups.push(broker.close);
   return { broker, stateDir: `${dir.path}/device` };
-}
-
-/** Posts alerts first..last one at a time, so the broker's publish order is the order of the returned ids. */
-async function postInOrder(edgeUrl: string, first: number, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let n = first; n < first + count; n++) {
-    const result = await postAlert(edgeUrl, numberedAlert(n));
-    expect(result.status, `alert ${n}`).toBe(200);
-    ids.push(...result.published);
-  }
-  return ids;
 }
 
 describe('device faults', () => {

@@ -45,6 +45,17 @@ export async function postAlert(edgeUrl: string, body: object): Promise<PostResu
   }
 }
 
+/** Posts alerts first..first+count-1 one at a time, so the broker's publish order is the order of the returned ids. */
+export async function postInOrder(edgeUrl: string, first: number, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = first; n < first + count; n++) {
+    const result = await postAlert(edgeUrl, numberedAlert(n));
+    if (result.status !== 200) throw new Error(`alert ${n} answered ${result.status}, expected 200 (stored)`);
+    ids.push(...result.published);
+  }
+  return ids;
+}
+
 export async function startTestEdge(brokerUrl: string, env: Env = {}): Promise<RunningEdge & { url: string }> {
   const edge = await startEdge(loadEdgeConfig({ BONKER_BROKER_URL: brokerUrl, BONKER_EDGE_PORT: '0', ...env }), silentLogger);
   return Object.assign(edge, { url: `http://127.0.0.1:${edge.port}` });

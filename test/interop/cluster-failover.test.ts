@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deviceClientId } from '../../device/mqtt-session.ts';
 import { createBrokerProcess, type BrokerProcess } from '../cluster/broker-process.ts';
 import { crashRightAfterAck } from '../faults/crash-after-ack.ts';
-import { doneCounts, numberedAlert, postAlert, startRecordedDevice, startTestEdge } from '../faults/fault-kit.ts';
+import { doneCounts, postInOrder, startRecordedDevice, startTestEdge } from '../faults/fault-kit.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
@@ -29,16 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function postInOrder(edgeUrl: string, first: number, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let n = first; n < first + count; n++) {
-    const result = await postAlert(edgeUrl, numberedAlert(n));
-    expect(result.status, `alert ${n}`).toBe(200);
-    ids.push(...result.published);
-  }
-  return ids;
-}
 
 it('relays from an edge on A to a device on B, and the device fails over to A when B is SIGKILLed', async () => {
   // "B,A": the agent tries B first and A on the next reconnect (mqtt.js `servers`, in turn).
