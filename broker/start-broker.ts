@@ -10,6 +10,7 @@ import { startListeners, type Listener } from './listeners.ts';
 import { createBrokerMetrics } from './metrics.ts';
 import { installExactDedupe, type DedupableClient } from './exact-dedupe.ts';
 import { createOrderedPersistence, type OrderedPersistence } from './ordered-persistence.ts';
+import { keepCleanSessionIncomingInMemory } from './clean-session-incoming.ts';
 import { describePersistence, openBackend } from './persistence.ts';
 import { createReplayGuard, type ReplayClient } from './replay-guard.ts';
 import { dropStaleWills } from './stale-wills.ts';
@@ -46,7 +47,9 @@ export async function startBroker(
     onRefused: metrics.refused,
   });
   const backend = await openBackend(config.persistence, log);
-  const persistence = createOrderedPersistence(backend.persistence, { ordered: overrides.orderOutgoing ?? true });
+  const persistence = keepCleanSessionIncomingInMemory(
+    createOrderedPersistence(backend.persistence, { ordered: overrides.orderOutgoing ?? true }),
+  );
   let aedes: Aedes | undefined;
   let listeners: Listener[] = [];
   try {

@@ -59,7 +59,7 @@ describe('edge app', () => {
   it('answers with the alert episode id and publishes the command for it', async () => {
     const { app, publisher } = edge();
     const response = await app.request(post(fixtures.firingOne));
-    const id = await alertBonkId(fixtures.firingOne.alerts[0]!);
+    const id = alertBonkId(fixtures.firingOne.alerts[0]!);
     expect(await response.json()).toEqual({ published: [id], coalesced: 0 });
     expect(publisher.published[0]).toMatchObject({ device: 'tux', command: { id, at: 1_764_000_000_000, count: 1 } });
   });

@@ -47,7 +47,7 @@ describe('startEdge on Node', () => {
     const received = waitForEvent<[string, Buffer, { qos: number }]>(subscriber as unknown as EventEmitter, 'message');
     const response = await post(fixtures.firingOne);
     expect(response.status).toBe(200);
-    const id = await alertBonkId(fixtures.firingOne.alerts[0]!);
+    const id = alertBonkId(fixtures.firingOne.alerts[0]!);
     expect(await response.json()).toEqual({ published: [id], coalesced: 0 });
     const [topic, payload, packet] = await received;
     expect(topic).toBe('bonker/tux/bonk');
@@ -69,7 +69,7 @@ describe('startEdge on Node', () => {
 
   it('returns the device acks with ?wait=ack, collected on the ack topic', async () => {
     const alert = { ...fixtures.firingOne.alerts[0]!, startsAt: '2026-11-25T12:00:00Z' };
-    const id = await alertBonkId(alert);
+    const id = alertBonkId(alert);
     // Play the device: ack whatever arrives on the bonk topic.
     const device = (_topic: string, payload: Buffer) => {
       const parsed = parseBonkPayload(payload, { newId: () => 'unused', now: Date.now });

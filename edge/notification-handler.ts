@@ -24,7 +24,7 @@ export function createNotificationHandler(deps: NotificationHandlerDeps): Handle
     const waitForAcks = parseWait(c.req.query('wait'));
     const notification = parseNotification(await c.req.text());
     metrics.notificationReceived();
-    const plan = await toBonks(notification, {
+    const plan = toBonks(notification, {
       defaultDevice: config.defaultDevice,
       queryDevice,
       max: config.maxBonks,

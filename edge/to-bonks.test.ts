@@ -18,7 +18,7 @@ function firing(n: number, labels: Record<string, string> = {}) {
 
 describe('toBonks on the captured payloads', () => {
   it('firing-one: one command for the firing alert, with summary, labels and clock', async () => {
-    const plan = await toBonks(parse(fixtures.firingOne), options);
+    const plan = toBonks(parse(fixtures.firingOne), options);
     const alert = fixtures.firingOne.alerts[0]!;
     expect(plan).toMatchObject({ firing: 1, resolved: 0, coalesced: 0, invalidDeviceLabels: [] });
     expect(plan.bonks).toEqual([
@@ -38,8 +38,8 @@ describe('toBonks on the captured payloads', () => {
   });
 
   it('firing-two: the re-sent group keeps the first alert id and adds the second', async () => {
-    const first = await toBonks(parse(fixtures.firingOne), options);
-    const plan = await toBonks(parse(fixtures.firingTwo), options);
+    const first = toBonks(parse(fixtures.firingOne), options);
+    const plan = toBonks(parse(fixtures.firingTwo), options);
     const ids = plan.bonks.map((b) => b.command.id);
     expect(ids).toHaveLength(2);
     expect(ids[0]).toBe(first.bonks[0]!.command.id);
@@ -48,18 +48,18 @@ describe('toBonks on the captured payloads', () => {
   });
 
   it('mixed-firing-resolved: only the firing alert becomes a bonk', async () => {
-    const plan = await toBonks(parse(fixtures.mixed), options);
+    const plan = toBonks(parse(fixtures.mixed), options);
     expect(plan).toMatchObject({ firing: 1, resolved: 1, coalesced: 0 });
     expect(plan.bonks.map((b) => b.command.labels.pod)).toEqual(['second-eater']);
   });
 
   it('resolved: nothing to bonk', async () => {
-    const plan = await toBonks(parse(fixtures.resolved), options);
+    const plan = toBonks(parse(fixtures.resolved), options);
     expect(plan).toMatchObject({ bonks: [], firing: 0, resolved: 1, coalesced: 0 });
   });
 
   it('truncated: bonks for what arrived; without a summary the alertname is the reason', async () => {
-    const plan = await toBonks(parse(fixtures.truncated), options);
+    const plan = toBonks(parse(fixtures.truncated), options);
     expect(plan.bonks).toHaveLength(1);
     expect(plan.bonks[0]!.command.reason).toBe('OOMKilledMax');
     expect(plan.coalesced).toBe(0);
@@ -68,22 +68,22 @@ describe('toBonks on the captured payloads', () => {
 
 describe('toBonks rules', () => {
   it('gives the same alert the same id in two notifications, even at another time', async () => {
-    const a = await toBonks(parse(fixtures.firingOne), options);
-    const b = await toBonks(parse(fixtures.firingOne), { ...options, now: () => NOW + 60_000 });
+    const a = toBonks(parse(fixtures.firingOne), options);
+    const b = toBonks(parse(fixtures.firingOne), { ...options, now: () => NOW + 60_000 });
     expect(b.bonks[0]!.command.id).toBe(a.bonks[0]!.command.id);
     expect(b.bonks[0]!.command.at).toBe(NOW + 60_000);
   });
 
   it('publishes a duplicated alert once, and duplicates do not count as coalesced', async () => {
     const alert = firing(1);
-    const plan = await toBonks(parse({ ...fixtures.firingOne, alerts: [alert, alert, firing(2)] }), options);
+    const plan = toBonks(parse({ ...fixtures.firingOne, alerts: [alert, alert, firing(2)] }), options);
     expect(plan.bonks.map((b) => b.command.labels.pod)).toEqual(['pod-1', 'pod-2']);
     expect(plan.coalesced).toBe(0);
   });
 
   it('caps at max in notification order and reports the rest as coalesced', async () => {
     const alerts = [1, 2, 3, 4, 5].map((n) => firing(n));
-    const plan = await toBonks(parse({ ...fixtures.firingOne, alerts }), { ...options, max: 3 });
+    const plan = toBonks(parse({ ...fixtures.firingOne, alerts }), { ...options, max: 3 });
     expect(plan.bonks.map((b) => b.command.labels.pod)).toEqual(['pod-1', 'pod-2', 'pod-3']);
     expect(plan.coalesced).toBe(2);
   });
@@ -91,10 +91,10 @@ describe('toBonks rules', () => {
   it('picks the device from ?device=, then the bonker_device label, then the default', async () => {
     const alerts = [firing(1, { bonker_device: 'desk' }), firing(2), firing(3, { bonker_device: 'bad/device' })];
     const notification = parse({ ...fixtures.firingOne, alerts });
-    const byLabel = await toBonks(notification, options);
+    const byLabel = toBonks(notification, options);
     expect(byLabel.bonks.map((b) => b.device)).toEqual(['desk', 'tux', 'tux']);
     expect(byLabel.invalidDeviceLabels).toEqual(['bad/device']);
-    const byQuery = await toBonks(notification, { ...options, queryDevice: 'shelf' });
+    const byQuery = toBonks(notification, { ...options, queryDevice: 'shelf' });
     expect(byQuery.bonks.map((b) => b.device)).toEqual(['shelf', 'shelf', 'shelf']);
     expect([...byDevice(byLabel.bonks).keys()]).toEqual(['desk', 'tux']);
     expect(byDevice(byLabel.bonks).get('tux')!.map((c) => c.labels.pod)).toEqual(['pod-2', 'pod-3']);
@@ -102,7 +102,7 @@ describe('toBonks rules', () => {
 
   it('keeps a long summary within the contract limit', async () => {
     const alert = { ...firing(1), annotations: { summary: 'x'.repeat(5000) } };
-    const plan = await toBonks(parse({ ...fixtures.firingOne, alerts: [alert] }), options);
+    const plan = toBonks(parse({ ...fixtures.firingOne, alerts: [alert] }), options);
     expect(plan.bonks[0]!.command.reason.length).toBeLessThanOrEqual(1024);
   });
 });

@@ -30,7 +30,7 @@ export interface BonkPlan {
   invalidDeviceLabels: string[];
 }
 
-export async function toBonks(notification: AlertmanagerNotification, options: ToBonksOptions): Promise<BonkPlan> {
+export function toBonks(notification: AlertmanagerNotification, options: ToBonksOptions): BonkPlan {
   const firing = notification.alerts.filter((alert) => alert.status === 'firing');
   const plan: BonkPlan = {
     bonks: [],
@@ -50,7 +50,7 @@ export async function toBonks(notification: AlertmanagerNotification, options: T
       plan.coalesced += 1;
       continue;
     }
-    const id = await alertBonkId(alert);
+    const id = alertBonkId(alert);
     plan.bonks.push({ device: deviceOf(alert, options, plan), command: commandOf(alert, id, options.now()) });
   }
   return plan;
