@@ -19,3 +19,11 @@ declare module 'cloudflare:sockets' {
   export function connect(address: SocketAddress | string, options?: SocketOptions): Socket;
 }
 
+declare module 'cloudflare:workers' {
+  /** Base class of a Durable Object whose public methods a stub may call as RPC (cheaper than stub.fetch). */
+  export abstract class DurableObject<Env = unknown> {
+    protected ctx: unknown;
+    protected env: Env;
+    constructor(ctx: unknown, env: Env);
+  }
+}

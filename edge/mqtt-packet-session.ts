@@ -26,7 +26,10 @@ export interface MqttPacketSession {
   /** Resolves on an accepted CONNACK; rejects on refusal or a lost connection. */
   readonly ready: Promise<void>;
   subscribe(topic: string, qos: 0 | 1 | 2): Promise<number>;
-  /** QoS 2: resolves after PUBCOMP, i.e. after the broker stored the message and released it. */
+  /**
+   * QoS 2: resolves after an accepted CONNACK and PUBCOMP, i.e. after the broker stored the message and released it.
+   * May be called before CONNACK: the PUBLISH then follows the CONNECT at once.
+   */
   publishExactlyOnce(topic: string, payload: string): Promise<void>;
   /** Sends PINGREQ so the broker's keepalive timer restarts; for a connection held across requests. */
   ping(): Promise<void>;
@@ -144,12 +147,13 @@ export function openMqttSession(options: MqttSessionOptions): MqttPacketSession 
       return granted;
     },
     async publishExactlyOnce(topic, payload) {
-      await ready;
+      // Not waiting for CONNACK saves a round trip: a client may send packets right after CONNECT, and a server that
+      // refuses the CONNECT must not process them [MQTT-3.1.4-5]; the refusal fails this exchange (fail() above).
       const messageId = newId();
       const pubrec = expect(`pubrec:${messageId}`, 'pubrec');
       await send({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 2, retain: false, dup: false, messageId });
       // [MQTT-4.3.3] Aedes stores the message before PUBREC (FACTS.md); PUBREL/PUBCOMP ends the exchange.
-      await pubrec;
+      await Promise.all([ready, pubrec]);
       const pubcomp = expect(`pubcomp:${messageId}`, 'pubcomp');
       await send({ cmd: 'pubrel', messageId });
       await pubcomp;

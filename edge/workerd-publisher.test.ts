@@ -72,10 +72,13 @@ describe('workerd publisher (over a Node socket)', () => {
     expect(await p.checkReady()).toBe(false);
   });
 
-  it('rejects when the broker refuses the CONNECT', async () => {
-    const { port } = await broker({ authenticate: (_c, _u, _p, callback) => callback(null, false) });
+  it('rejects when the broker refuses the CONNECT, and the PUBLISH sent behind it is not stored', async () => {
+    const { aedes, port } = await broker({ authenticate: (_c, _u, _p, callback) => callback(null, false) });
+    const stored: string[] = [];
+    aedes.on('publish', (packet, client) => void (client && stored.push(packet.topic)));
     const p = publisher(port, { username: 'edge', password: 'wrong' });
     await expect(p.publish('tux', [command('a')])).rejects.toThrow(/refused the connection: not authorized/);
+    expect(stored).toEqual([]);
   });
 
   it('checkReady() gives up after its deadline on a broker that never answers', async () => {

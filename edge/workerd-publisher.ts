@@ -66,13 +66,12 @@ export function createWorkerdPublisher(options: WorkerdPublisherOptions): Worker
   let failure: Error | undefined;
   let opened: { session: MqttPacketSession; ready: Promise<MqttPacketSession> } | undefined;
 
-  const session = () => {
-    opened ??= openSession(options, (topic, payload) => waiters.dispatch(topic, payload));
-    return opened.ready.catch((error: Error) => {
+  const open = () => (opened ??= openSession(options, (topic, payload) => waiters.dispatch(topic, payload)));
+  const session = () =>
+    open().ready.catch((error: Error) => {
       failure ??= error;
       throw new Error(`not connected to the MQTT broker (${error.message})`);
     });
-  };
 
   return {
     isReady: () => failure === undefined,
@@ -83,11 +82,16 @@ export function createWorkerdPublisher(options: WorkerdPublisherOptions): Worker
       return failure === undefined;
     },
     async publish(device, commands) {
-      const mqtt = await session();
+      const { session: mqtt } = open();
       // Listen before publishing (notification-handler.ts): the ack subscription must be in place first.
       await Promise.allSettled(subscriptions);
       const topic = topics.bonk(device);
-      await Promise.all(commands.map((command) => mqtt.publishExactlyOnce(topic, encodeBonk(command))));
+      // Sent right behind CONNECT, without waiting for CONNACK (mqtt-packet-session.ts); a refused or lost connection
+      // rejects both, and session() says so in the words every caller expects ("not connected ...").
+      const sent = Promise.all(commands.map((command) => mqtt.publishExactlyOnce(topic, encodeBonk(command))));
+      sent.catch(() => {});
+      await session();
+      await sent;
     },
     waitForAcks(device, ids, timeoutMs) {
       const waiter = waiters.wait(device, ids, timeoutMs);

@@ -18,10 +18,17 @@ export interface WranglerDev {
   close(): Promise<void>;
 }
 
-/** Starts the Worker with these vars on top of infra/wrangler.toml's and resolves once /healthz answers. */
-export async function startWranglerDev(vars: Record<string, string>, timeoutMs = 30_000): Promise<WranglerDev> {
+/** What wrangler dev runs: the edge (infra/wrangler.toml), or a bare script such as a benchmark's baseline Worker. */
+const EDGE_WORKER = ['--config', 'infra/wrangler.toml'];
+
+/** Starts the Worker with these vars on top of its config's and resolves once /healthz answers. */
+export async function startWranglerDev(
+  vars: Record<string, string>,
+  timeoutMs = 30_000,
+  worker: string[] = EDGE_WORKER,
+): Promise<WranglerDev> {
   const [port, inspectorPort, state] = [await freePort(), await freePort(), await makeTempDir('bonker-wrangler-')];
-  const args = [WRANGLER, 'dev', '--config', 'infra/wrangler.toml', '--ip', '127.0.0.1', '--port', String(port)];
+  const args = [WRANGLER, 'dev', ...worker, '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--persist-to', state.path);
   for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`);
   // Own process group, so close() can stop wrangler and the workerd it started with one signal to this group only.
