@@ -1,10 +1,16 @@
 // The part of autocannon 9's programmatic API the bench uses (the package ships no types).
 declare module 'autocannon' {
+  /** One request of a sequence; setupRequest may rewrite it before each send (e.g. a body of its own). */
+  export interface RequestSpec {
+    body?: string;
+    setupRequest?: (request: RequestSpec) => RequestSpec;
+  }
   interface Options {
     url: string;
     method?: string;
     headers?: Record<string, string>;
     body?: string;
+    requests?: RequestSpec[];
     connections?: number;
     duration?: number;
   }

@@ -103,6 +103,30 @@ describe('edge app', () => {
     expect(text).toContain('bonker_edge_publish_duration_seconds_count 2');
   });
 
+  it('answers a re-sent alert without publishing it again, and publishes only the new alert of a regrouped one', async () => {
+    const { app, publisher, metrics } = edge({ BONKER_EDGE_REPEAT_WINDOW_S: '600' });
+    const id = alertBonkId(fixtures.firingOne.alerts[0]!);
+    await app.request(post(fixtures.firingOne));
+    expect(await (await app.request(post(fixtures.firingOne))).json()).toEqual({ published: [id], repeated: 1, coalesced: 0 });
+    const regrouped = (await (await app.request(post(fixtures.firingTwo))).json()) as { published: string[]; repeated: number };
+    expect(regrouped.published).toContain(id);
+    expect(regrouped.repeated).toBe(1);
+    expect(publisher.published.map((p) => p.command.id)).toEqual([id, ...regrouped.published.filter((other) => other !== id)]);
+    expect(metrics.counts).toMatchObject({ bonker_edge_bonks_repeated_total: 2, bonker_edge_bonks_published_total: 2 });
+  });
+
+  it('publishes a re-sent alert again for ?wait=ack, and when the broker did not store it the first time', async () => {
+    const waiting = edge({ BONKER_EDGE_REPEAT_WINDOW_S: '600' }, 'acks');
+    await waiting.app.request(post(fixtures.firingOne));
+    const again = await waiting.app.request(post(fixtures.firingOne, {}, '/alertmanager?wait=ack'));
+    expect(await again.json()).not.toHaveProperty('repeated');
+    expect(waiting.publisher.published).toHaveLength(2);
+
+    const failing = edge({ BONKER_EDGE_REPEAT_WINDOW_S: '600' }, 'fails');
+    expect((await failing.app.request(post(fixtures.firingOne))).status).toBe(503);
+    expect((await failing.app.request(post(fixtures.firingOne))).status).toBe(503);
+  });
+
   it('counts a failed publish as publish_failed', async () => {
     const { app, metrics } = edge({}, 'fails');
     expect((await app.request(post(fixtures.firingOne))).status).toBe(503);

@@ -89,8 +89,11 @@ const requireJson: MiddlewareHandler = async function requireJson(c, next) {
  * load, issue 7). Bodies without a length (chunked) are counted by bodyLimit as they are read.
  */
 function sizeLimit(maxSize: number): MiddlewareHandler {
+  // `Connection: close`: the server would otherwise read (and discard) the rest of a huge body to reach the next request.
   const tooLarge = () => {
-    throw new EdgeHttpError(413, 'too_large', `request body is larger than ${maxSize} bytes (BONKER_EDGE_BODY_LIMIT)`);
+    throw new EdgeHttpError(413, 'too_large', `request body is larger than ${maxSize} bytes (BONKER_EDGE_BODY_LIMIT)`, {
+      connection: 'close',
+    });
   };
   const counted = bodyLimit({ maxSize, onError: tooLarge });
   return async function checkSize(c, next) {

@@ -32,6 +32,8 @@ export const edgeEnvShape = {
   BONKER_DEFAULT_DEVICE: deviceIdSchema.default('tux'),
   BONKER_EDGE_BODY_LIMIT: envValue.positiveInt(1_048_576, 64 * 1_048_576),
   BONKER_EDGE_MAX_BONKS: envValue.positiveInt(10, 1_000),
+  // A bonk this edge had stored is not published again for an alert re-sent within this window (0: always publish).
+  BONKER_EDGE_REPEAT_WINDOW_S: envValue.nonNegativeInt(600, 86_400),
   BONKER_EDGE_PUBLISH_TIMEOUT_MS: envValue.positiveInt(5_000, 600_000),
   BONKER_EDGE_ACK_TIMEOUT_MS: envValue.positiveInt(10_000, 600_000),
   // The dashboard page (web/, Node only) connects to the broker itself; unset: ws://<the page's host>:9001.
@@ -82,6 +84,8 @@ export interface EdgeConfig {
   bodyLimit: number;
   /** Bonks published per notification; further firing alerts are reported as coalesced. */
   maxBonks: number;
+  /** Milliseconds a stored bonk's id is remembered (stored-bonks.ts); 0 turns that off. */
+  repeatWindowMs: number;
   publishTimeoutMs: number;
   ackTimeoutMs: number;
   /** What the dashboard page uses to reach the broker; `mqttUrl` undefined: the page's host on port 9001. */
@@ -119,6 +123,7 @@ export function loadEdgeConfig(env: Env): EdgeConfig {
     defaultDevice: raw.BONKER_DEFAULT_DEVICE,
     bodyLimit: raw.BONKER_EDGE_BODY_LIMIT,
     maxBonks: raw.BONKER_EDGE_MAX_BONKS,
+    repeatWindowMs: raw.BONKER_EDGE_REPEAT_WINDOW_S * 1000,
     publishTimeoutMs: raw.BONKER_EDGE_PUBLISH_TIMEOUT_MS,
     ackTimeoutMs: raw.BONKER_EDGE_ACK_TIMEOUT_MS,
     dashboard: {

@@ -1,14 +1,12 @@
 // A Logger writing one JSON line per entry to console, the log sink of workerd (wrangler tail, Workers Logs).
 // This file is the one place console.* is allowed: in a Worker there is no other place for logs to go.
-import type { Logger } from '../contract/index.ts';
+import { SECRET_FIELD, type Logger } from '../contract/index.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number] | 'silent';
 
 /** pino's numbers, so the lines read the same as the Node edge's. */
 const LEVEL_NUMBERS: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
-/** Defence in depth: credentials are never passed to the logger, and would be masked if they were. */
-const SECRET_KEY = /pass(word)?|token|secret|authorization|credential/i;
 
 export function createConsoleLogger(
   level: LogLevel = 'info',
@@ -35,7 +33,7 @@ export function createConsoleLogger(
 }
 
 function replacer(key: string, value: unknown): unknown {
-  if (key && SECRET_KEY.test(key) && value !== undefined) return '[redacted]';
+  if (key && SECRET_FIELD.test(key) && value !== undefined) return '[redacted]';
   // Error's own properties are not enumerable; keep what explains the failure.
   if (value instanceof Error) return { type: value.name, message: value.message };
   return value;

@@ -15,6 +15,8 @@ export interface EdgeMetrics {
   alertsReceived(status: 'firing' | 'resolved', count: number): void;
   bonksPublished(count: number): void;
   bonksCoalesced(count: number): void;
+  /** Bonks of re-sent alerts answered from stored-bonks.ts instead of being published again. */
+  bonksRepeated(count: number): void;
   error(kind: EdgeErrorKind): void;
   /** Time from starting the publish to the broker confirming every command. */
   publishSeconds(seconds: number): void;
@@ -27,6 +29,7 @@ export const METRIC_NAMES = {
   alerts: 'bonker_edge_alerts_total',
   published: 'bonker_edge_bonks_published_total',
   coalesced: 'bonker_edge_bonks_coalesced_total',
+  repeated: 'bonker_edge_bonks_repeated_total',
   errors: 'bonker_edge_errors_total',
   publishSeconds: 'bonker_edge_publish_duration_seconds',
 } as const;
@@ -49,6 +52,7 @@ export function createMemoryMetrics(): EdgeMetrics & { counts: Record<string, nu
     alertsReceived: (status, n) => add(`${METRIC_NAMES.alerts}{status="${status}"}`, n),
     bonksPublished: (n) => add(METRIC_NAMES.published, n),
     bonksCoalesced: (n) => add(METRIC_NAMES.coalesced, n),
+    bonksRepeated: (n) => add(METRIC_NAMES.repeated, n),
     error: (kind) => add(`${METRIC_NAMES.errors}{kind="${kind}"}`),
     publishSeconds: (seconds) => void latencies.push(seconds),
     async render() {

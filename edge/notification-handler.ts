@@ -6,6 +6,7 @@ import type { EdgeConfig } from './config.ts';
 import { EdgeHttpError } from './http-error.ts';
 import type { EdgeMetrics } from './metrics.ts';
 import type { BonkPublisher } from './publisher.ts';
+import { createStoredBonks } from './stored-bonks.ts';
 import { byDevice, toBonks, type BonkPlan } from './to-bonks.ts';
 
 export interface NotificationHandlerDeps {
@@ -47,6 +48,7 @@ export function createNotificationHandler(deps: NotificationHandlerDeps): Handle
         firing: plan.firing,
         resolved: plan.resolved,
         published: delivered.published,
+        repeated: delivered.repeated ?? 0,
         coalesced: plan.coalesced,
       },
       'notification handled',
@@ -55,13 +57,24 @@ export function createNotificationHandler(deps: NotificationHandlerDeps): Handle
   };
 }
 
+/** Stored-bonk ids remembered per edge (about 100 bytes each). */
+const REMEMBERED_BONKS = 10_000;
+
 interface Delivered {
   published: string[];
+  /** How many of `published` were stored before (a re-sent alert) and not sent again; absent when none. */
+  repeated?: number;
   acks?: Ack[];
   pending?: string[];
 }
 
-function createDelivery({ config, publisher, metrics, logger }: NotificationHandlerDeps) {
+function createDelivery({ config, publisher, metrics, logger, now }: NotificationHandlerDeps) {
+  const stored = createStoredBonks({ windowMs: config.repeatWindowMs, max: REMEMBERED_BONKS, now });
+  // ?wait=ack publishes every time: the device's `duplicate` ack is the answer the caller waits for.
+  const store = (device: string, commands: BonkCommand[], waitForAcks: boolean) =>
+    waitForAcks
+      ? publisher.publish(device, commands).then(() => 0)
+      : stored.store(device, commands, (fresh) => publisher.publish(device, fresh));
   return async function deliver(plan: BonkPlan, waitForAcks: boolean): Promise<Delivered> {
     const published = plan.bonks.map((bonk) => bonk.command.id);
     if (published.length === 0) return waitForAcks ? { published, acks: [], pending: [] } : { published };
@@ -72,20 +85,23 @@ function createDelivery({ config, publisher, metrics, logger }: NotificationHand
     // Listen before publishing: a fast device can ack before the broker's PUBCOMP reaches us.
     const acks = waitForAcks ? collectAcks(publisher, groups, config.ackTimeoutMs) : undefined;
     const started = performance.now();
+    let repeated = 0;
     try {
-      await withTimeout(
-        Promise.all([...groups].map(([device, commands]) => publisher.publish(device, commands))),
+      const perDevice = await withTimeout(
+        Promise.all([...groups].map(([device, commands]) => store(device, commands, waitForAcks))),
         config.publishTimeoutMs,
         `the broker did not confirm within ${config.publishTimeoutMs} ms (BONKER_EDGE_PUBLISH_TIMEOUT_MS)`,
       );
+      repeated = perDevice.reduce((sum, n) => sum + n, 0);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       logger.warn({ ids: published, reason }, 'publish failed');
       throw new EdgeHttpError(503, 'publish_failed', `bonks not stored by the broker: ${reason}`);
     }
     metrics.publishSeconds((performance.now() - started) / 1000);
-    metrics.bonksPublished(published.length);
-    if (!acks) return { published };
+    metrics.bonksPublished(published.length - repeated);
+    if (repeated) metrics.bonksRepeated(repeated);
+    if (!acks) return repeated ? { published, repeated } : { published };
     const received = await acks;
     const acked = new Set(received.map((ack) => ack.id));
     return { published, acks: received, pending: published.filter((id) => !acked.has(id)) };

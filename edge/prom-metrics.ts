@@ -23,6 +23,11 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): E
     help: 'Firing alerts not published because a notification exceeded BONKER_EDGE_MAX_BONKS',
     registers,
   });
+  const repeated = new Counter({
+    name: METRIC_NAMES.repeated,
+    help: 'Bonks of re-sent alerts not published again: this edge had them stored within BONKER_EDGE_REPEAT_WINDOW_S',
+    registers,
+  });
   const errors = new Counter({
     name: METRIC_NAMES.errors,
     help: 'Requests answered with an error, by kind',
@@ -44,6 +49,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): E
     alertsReceived: (status, n) => alerts.inc({ status }, n),
     bonksPublished: (n) => published.inc(n),
     bonksCoalesced: (n) => coalesced.inc(n),
+    bonksRepeated: (n) => repeated.inc(n),
     error: (kind) => errors.inc({ kind }),
     publishSeconds: (seconds) => publishSeconds.observe(seconds),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),

@@ -24,9 +24,10 @@ beforeAll(async () => {
   cleanups.push(proxy.close);
   device = await startRecordedDevice(proxy.url, `${dir.path}/device`);
   cleanups.push(device.close);
-  // Two edges on one broker: the HA pair of Alertmanagers each post to their own (or the same) edge.
+  // Two edges on one broker: the HA pair of Alertmanagers each post to their own (or the same) edge. The second
+  // remembers nothing (BONKER_EDGE_REPEAT_WINDOW_S=0), so its repeats reach the device's dedup store.
   const url = `mqtt://127.0.0.1:${broker.mqttPort}`;
-  edges = [await startTestEdge(url), await startTestEdge(url)];
+  edges = [await startTestEdge(url), await startTestEdge(url, { BONKER_EDGE_REPEAT_WINDOW_S: '0' })];
   for (const edge of edges) cleanups.push((edge as unknown as { close(): Promise<void> }).close);
 });
 
@@ -46,6 +47,11 @@ it('strikes an alert once however often Alertmanager repeats it', async () => {
   for (let i = 0; i < 3; i++) results.push(await postAlert(edges[0]!.url, numberedAlert(100)));
   const id = results[0]!.published[0]!;
   expect(results.map((r) => r.published)).toEqual([[id], [id], [id]]);
+  // The edge stored it once and answers the repeats from that.
+  expect(results.map((r) => r.repeated)).toEqual([0, 1, 1]);
+  expect((await acksFor([id], 1)).map((a) => a.result)).toEqual(['done']);
+  // Repeats through an edge that publishes every time reach the device, whose dedup store answers them.
+  for (let i = 0; i < 2; i++) expect((await postAlert(edges[1]!.url, numberedAlert(100))).repeated).toBe(0);
   const acks = await acksFor([id], 3);
   expect(acks.map((a) => a.result)).toEqual(['done', 'duplicate', 'duplicate']);
 });
@@ -53,14 +59,21 @@ it('strikes an alert once however often Alertmanager repeats it', async () => {
 it('strikes each alert of a group once when a new alert makes Alertmanager re-send the group', async () => {
   const first = numberedAlert(200) as { alerts: object[] };
   const second = numberedAlert(201) as { alerts: object[] };
-  const alone = await postAlert(edges[0]!.url, first);
-  const group = await postAlert(edges[0]!.url, { ...first, alerts: [...first.alerts, ...second.alerts] });
+  const alone = await postAlert(edges[1]!.url, first);
+  const group = await postAlert(edges[1]!.url, { ...first, alerts: [...first.alerts, ...second.alerts] });
   expect(group.published).toContain(alone.published[0]);
   // Three commands: the first alone, then both again (one is a repeat).
   const acks = await acksFor(group.published, 3);
   expect(doneCounts(device.acks).get(alone.published[0]!)).toBe(1);
   expect(doneCounts(device.acks).get(group.published.find((id) => id !== alone.published[0])!)).toBe(1);
   expect(acks.filter((a) => a.result === 'duplicate')).toHaveLength(1);
+  // The remembering edge sends only the new alert of a re-sent group.
+  const third = numberedAlert(202) as { alerts: object[] };
+  const regrouped = await postAlert(edges[0]!.url, { ...first, alerts: [...first.alerts, ...third.alerts] });
+  await postAlert(edges[0]!.url, { ...first, alerts: [...first.alerts, ...second.alerts, ...third.alerts] });
+  const newId = regrouped.published.find((id) => !group.published.includes(id))!;
+  await acksFor([newId], 1);
+  expect(doneCounts(device.acks).get(newId)).toBe(1);
 });
 
 it('strikes once when both members of an HA pair deliver the same alert to two edges at once', async () => {

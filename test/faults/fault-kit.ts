@@ -29,6 +29,8 @@ export function numberedAlert(n: number, extra: { device?: string } = {}): objec
 export interface PostResult {
   status: number;
   published: string[];
+  /** Of `published`, how many the edge had stored before and did not send again (stored-bonks.ts). */
+  repeated: number;
 }
 
 export async function postAlert(edgeUrl: string, body: object): Promise<PostResult> {
@@ -38,10 +40,10 @@ export async function postAlert(edgeUrl: string, body: object): Promise<PostResu
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    const json = (await response.json().catch(() => ({}))) as { published?: string[] };
-    return { status: response.status, published: json.published ?? [] };
+    const json = (await response.json().catch(() => ({}))) as { published?: string[]; repeated?: number };
+    return { status: response.status, published: json.published ?? [], repeated: json.repeated ?? 0 };
   } catch {
-    return { status: 0, published: [] };
+    return { status: 0, published: [], repeated: 0 };
   }
 }
 

@@ -189,8 +189,10 @@ describe('OOM kill → Prometheus → Alertmanager → edge → broker → devic
     await waitHandled((n) => n.length > joined && n.at(-1)!.firing === 2, 20_000);
     expect(agent.strikes()).toBe(2);
     expect(doneFor('eater-a')).toHaveLength(1);
+    // The repeats were answered by the edge from what it had stored (BONKER_EDGE_REPEAT_WINDOW_S); any that did
+    // reach the device were answered by its dedup store.
+    expect(handled().reduce((sum, line) => sum + Number(line.repeated ?? 0), 0)).toBeGreaterThanOrEqual(3);
     expect(agent.acks.filter((a) => a.result !== 'done').every((a) => a.result === 'duplicate')).toBe(true);
-    expect(agent.acks.filter((a) => a.result === 'duplicate').length).toBeGreaterThanOrEqual(3);
   });
 
   it('the alerts resolve → no movement', async () => {

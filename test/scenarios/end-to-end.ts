@@ -42,12 +42,14 @@ export function describeEndToEnd(name: string, startBroker: () => Promise<Broker
     it('strikes once per alert however often Alertmanager re-sends it', async () => {
       const strikesBefore = chain.strikes();
       const acksBefore = chain.acks.length;
-      // Repeat of the first notification, the group re-sent with a second alert, and another repeat.
-      for (const payload of [fixtures.firingOne, fixtures.firingTwo, fixtures.firingOne]) {
-        expect((await chain.post(payload)).status).toBe(200);
-      }
-      const acks = (await chain.waitForAcks(acksBefore + 4)).slice(acksBefore);
-      expect(acks.map((a) => a.result).sort()).toEqual(['done', 'duplicate', 'duplicate', 'duplicate']);
+      // Repeat of the first notification, the group re-sent with a second alert, and another repeat. The edge
+      // remembers what it had stored, so only the new alert travels; the device's dedup store is the backstop
+      // for repeats that do arrive (test/faults/duplicates.test.ts).
+      const answers = [];
+      for (const payload of [fixtures.firingOne, fixtures.firingTwo, fixtures.firingOne]) answers.push(await chain.post(payload));
+      expect(answers.map((a) => [a.status, a.body.repeated])).toEqual([[200, 1], [200, 1], [200, 1]]);
+      const acks = (await chain.waitForAcks(acksBefore + 1)).slice(acksBefore);
+      expect(acks.map((a) => a.result)).toEqual(['done']);
       expect(chain.strikes() - strikesBefore).toBe(1);
     });
 

@@ -1,0 +1,74 @@
+// Bonks this edge recently had stored by the broker, so an alert Alertmanager sends again is not published again.
+//
+// Alertmanager re-sends every alert of a group whenever the group changes, on repeat_interval and from each member
+// of an HA pair (FACTS.md): in an OOM storm most alerts in a notification are repeats. Their bonk id is the same, so
+// the device would only answer `duplicate`; publishing them again costs a QoS 2 round trip and broker writes each.
+// Within the window, a repeat is answered as soon as its first copy is stored, and a repeat that arrives while the
+// first copy is still being stored waits for that same publish (and fails with it). The device's dedup store stays
+// the guarantee; this only saves work, so it trusts the broker to keep what it stored for `windowMs` (level and redis
+// persistence do; a memory-persistence broker restarted inside the window loses its queue either way).
+import type { BonkCommand } from '../contract/index.ts';
+
+export interface StoredBonksOptions {
+  /** How long a stored bonk counts as stored; 0 publishes every time. */
+  windowMs: number;
+  /** Most bonks remembered; the oldest are forgotten first (and then published again if they come back). */
+  max: number;
+  now: () => number;
+}
+
+export type SendBonks = (commands: BonkCommand[]) => Promise<void>;
+
+export interface StoredBonks {
+  /**
+   * Stores `commands` for `device` through `send`, skipping those stored within the window or being stored now.
+   * Resolves with how many were not sent again, once every command is stored; rejects if any could not be.
+   */
+  store(device: string, commands: BonkCommand[], send: SendBonks): Promise<number>;
+}
+
+export function createStoredBonks(options: StoredBonksOptions): StoredBonks {
+  const storedAt = new Map<string, number>();
+  const storing = new Map<string, Promise<void>>();
+  const isStored = (key: string, now: number) => {
+    const at = storedAt.get(key);
+    if (at === undefined) return false;
+    if (now - at < options.windowMs) return true;
+    storedAt.delete(key);
+    return false;
+  };
+  const remember = (key: string, now: number) => {
+    storedAt.delete(key);
+    storedAt.set(key, now);
+    // Map iteration is insertion order: the first key is the oldest.
+    if (storedAt.size > options.max) storedAt.delete(storedAt.keys().next().value!);
+  };
+  return {
+    async store(device, commands, send) {
+      if (options.windowMs === 0) return send(commands).then(() => 0);
+      const now = options.now();
+      const others: Promise<void>[] = [];
+      const fresh: BonkCommand[] = [];
+      for (const command of commands) {
+        const key = `${device}/${command.id}`;
+        if (isStored(key, now)) continue;
+        const pending = storing.get(key);
+        if (pending) others.push(pending);
+        else fresh.push(command);
+      }
+      if (fresh.length > 0) {
+        const sending = send(fresh);
+        const keys = fresh.map((command) => `${device}/${command.id}`);
+        for (const key of keys) storing.set(key, sending);
+        try {
+          await sending;
+          for (const key of keys) remember(key, options.now());
+        } finally {
+          for (const key of keys) storing.delete(key);
+        }
+      }
+      await Promise.all(others);
+      return commands.length - fresh.length;
+    },
+  };
+}
