@@ -11,6 +11,7 @@ import { createBrokerMetrics } from './metrics.ts';
 import { installExactDedupe, type DedupableClient } from './exact-dedupe.ts';
 import { createOrderedPersistence, type OrderedPersistence } from './ordered-persistence.ts';
 import { keepCleanSessionIncomingInMemory } from './clean-session-incoming.ts';
+import { writeOutgoingUpdatesBehind } from './write-behind-update.ts';
 import { describePersistence, openBackend } from './persistence.ts';
 import { createReplayGuard, type ReplayClient } from './replay-guard.ts';
 import { dropStaleWills } from './stale-wills.ts';
@@ -48,7 +49,7 @@ export async function startBroker(
   });
   const backend = await openBackend(config.persistence, log);
   const persistence = keepCleanSessionIncomingInMemory(
-    createOrderedPersistence(backend.persistence, { ordered: overrides.orderOutgoing ?? true }),
+    writeOutgoingUpdatesBehind(createOrderedPersistence(backend.persistence, { ordered: overrides.orderOutgoing ?? true }), log),
   );
   let aedes: Aedes | undefined;
   let listeners: Listener[] = [];
