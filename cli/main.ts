@@ -8,7 +8,8 @@ import { createLogger } from './logger.ts';
  * Loaded on demand: `oom-bonker device` on a Pi must not pay for aedes, level, hono or prom-client (issue 7
  * figure 5: 130 MB RSS with every command imported up front). Only the help overview loads them all.
  */
-const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+export type CommandTable = Readonly<Record<string, () => Promise<Command>>>;
+const COMMANDS: CommandTable = {
   up: async () => (await import('./commands/up.ts')).upCommand,
   broker: async () => (await import('./commands/broker.ts')).brokerCommand,
   edge: async () => (await import('./commands/edge.ts')).edgeCommand,
@@ -23,20 +24,25 @@ const EXIT_USAGE = 2;
 const loggingShape = { BONKER_LOG_LEVEL: envValue.logLevel() };
 
 export async function main(argv: string[]): Promise<void> {
-  process.exitCode = await run(argv);
+  await runCli(COMMANDS, argv);
+}
+
+/** `main` over a given table: the device agent's bundle (device/main.ts) passes only its command, so holds no other. */
+export async function runCli(commands: CommandTable, argv: string[]): Promise<void> {
+  process.exitCode = await run(commands, argv);
   // Services resolve only after closing everything; short commands may leave idle sockets behind.
   if (!['up', 'broker', 'edge', 'device'].includes(argv[0] ?? '')) process.exit();
 }
 
-async function run(argv: string[]): Promise<number> {
+async function run(commands: CommandTable, argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    out(await overview());
+    out(await overview(commands));
     return name ? 0 : EXIT_USAGE;
   }
-  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!load) return usageError(`unknown command "${name}"\n\n${await overview()}`);
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) return usageError(`unknown command "${name}"\n\n${await overview(commands)}`);
   const command = await load();
   try {
     const spec = { ...command, settings: [...command.settings, 'BONKER_LOG_LEVEL'] };
@@ -82,8 +88,8 @@ function usageError(message: string): number {
   return EXIT_USAGE;
 }
 
-async function overview(): Promise<string> {
-  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+async function overview(table: CommandTable): Promise<string> {
+  const commands = await Promise.all(Object.values(table).map((load) => load()));
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'usage: oom-bonker <command> [flags]',

@@ -1,5 +1,5 @@
 // The device's answer on `<prefix>/<device>/ack`: exactly one per bonk command it received.
-import { z } from 'zod';
+import * as z from 'zod';
 import { bonkIdSchema } from './bonk.ts';
 
 export const ACK_RESULTS = ['done', 'duplicate', 'rejected', 'rate_limited'] as const;

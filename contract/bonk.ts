@@ -1,5 +1,5 @@
 // The bonk command sent to `<prefix>/<device>/bonk`: JSON schema, plus the manual shorthands MQTT CLIs send.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const BONK_PROTOCOL_VERSION = 1;
 /** Largest `count` one command may ask for; the device's rate limit applies on top. */

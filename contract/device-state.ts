@@ -1,5 +1,5 @@
 // The device's running totals, published retained for Home Assistant's sensors (total bonks, last bonked pod).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Home Assistant's default discovery prefix (its MQTT integration setting "discovery prefix"). */
 export const DEFAULT_HOME_ASSISTANT_PREFIX = 'homeassistant';

@@ -1,5 +1,5 @@
 // Configuration from BONKER_* variables, validated by one zod schema per process; every problem reported at once.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

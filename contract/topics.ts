@@ -1,5 +1,5 @@
 // MQTT topic names of the bonker protocol: the one place any part spells a topic.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DEFAULT_TOPIC_PREFIX = 'bonker';
 

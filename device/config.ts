@@ -1,5 +1,5 @@
 // Settings of the device agent: BONKER_* variables validated by one zod shape, every problem reported at once.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_TOPIC_PREFIX,
   DEFAULT_HOME_ASSISTANT_PREFIX,

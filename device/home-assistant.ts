@@ -3,7 +3,6 @@
 // https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload. HA re-reads it on its birth message.
 import type { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import {
@@ -19,8 +18,10 @@ import {
   type Topics,
 } from '../contract/index.ts';
 import type { DeviceConfig } from './config.ts';
+// Imported, not read from disk by a path: the agent also runs as a bundle in dist/device/ (build/device.ts).
+import packageJson from '../package.json' with { type: 'json' };
 
-const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+const VERSION = packageJson.version;
 export const HA_STATE_FILE = 'home-assistant-state.json';
 /** HA's default payload for a button press; the agent reads it as one manual bonk (contract/bonk.ts). */
 export const HA_PRESS = 'PRESS';

@@ -1,27 +1,22 @@
 // The agent's MQTT connection: persistent session, retained online/offline status, reconnect with backoff.
 import type { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { QOS, STATUS_OFFLINE, STATUS_ONLINE, type Logger, type Topics } from '../contract/index.ts';
 import type { DeviceConfig } from './config.ts';
+import { brokerAddress, createMqttClient } from './mqtt-transport.ts';
 
 /** ≥ 30 s: mqtt.js handles PINGRESP only between packets, and a long bonk must not end in "Keepalive timeout". */
 export const KEEPALIVE_S = 30;
 export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_MAX_MS = 30_000;
-const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883, ws: 80, wss: 443 };
 
 export function deviceClientId(deviceId: string): string {
   return `bonker-device-${deviceId}`;
 }
 
-/** Options for mqtt.connect; `servers` only when several URLs are configured (tried in order on reconnect). */
+/** Client options; `servers` (the broker URLs, tried in order on reconnect) only when several are configured. */
 export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClientOptions {
-  const servers = config.brokerUrls.map((raw) => {
-    const url = new URL(raw);
-    const scheme = url.protocol.replace(/:$/, '');
-    const protocol = (scheme === 'tls' ? 'mqtts' : scheme) as 'mqtt' | 'mqtts' | 'tcp' | 'ws' | 'wss';
-    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || DEFAULT_PORTS[protocol]!, protocol };
-  });
+  const servers = config.brokerUrls.map(brokerAddress);
   const wsPath = new URL(config.brokerUrls[0]!).pathname;
   return {
     // A stable id and clean: false make the broker keep the subscription and queue bonks while we are away.
@@ -34,6 +29,9 @@ export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClie
     connectTimeout: 10_000,
     // Handlers must be attached before connecting: queued messages arrive right after CONNACK.
     manualConnect: true,
+    // true (the default) makes mqtt-packet pre-build a 2-byte Buffer for each of the 65,536 packet ids on the
+    // first write: 12–19 MB of heap on a Pi (issue 7 figure 5), to save one tiny allocation per packet.
+    writeCache: false,
     ...(servers.length > 1 ? { servers } : {}),
     ...(wsPath && wsPath !== '/' ? { path: wsPath } : {}),
     ...(config.username !== undefined ? { username: config.username } : {}),
@@ -42,8 +40,8 @@ export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClie
   };
 }
 
-export function createDeviceClient(config: DeviceConfig, topics: Topics): MqttClient {
-  const client = mqtt.connect(config.brokerUrls[0]!, deviceClientOptions(config, topics));
+export async function createDeviceClient(config: DeviceConfig, topics: Topics): Promise<MqttClient> {
+  const client = await createMqttClient(config.brokerUrls.map(brokerAddress), deviceClientOptions(config, topics));
   // mqtt.js leaves Nagle on: the ack published right after a PUBACK then waits for the broker's delayed ACK
   // (up to 40 ms on Linux; see edge/mqtt-publisher.ts). Set per connection; WebSocket streams have no such switch.
   client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true));

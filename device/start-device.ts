@@ -44,7 +44,7 @@ export async function startDevice(
   const stopping = new AbortController();
   const handler = createHandler(config, { store, striker, now, logger, events, stopping: stopping.signal });
   const topics = createTopics(config.topicPrefix);
-  const client = createDeviceClient(config, topics);
+  const client = await createDeviceClient(config, topics);
   // Before connecting: it announces on every 'connected' and counts every 'ack'.
   const homeAssistant = await linkHomeAssistant({ client, config, topics, events, logger });
   const { session, inbox } = await connect({ client, config, topics, logger, events, handler, stopping: stopping.signal });

@@ -21,8 +21,12 @@ describe.each(PARTS)('oom-bonker-%s.service', (part) => {
     expect(one(part, 'RestartPreventExitStatus')).toBe('78');
   });
 
-  it('runs `oom-bonker <part>` with an EnvironmentFile in /etc/oom-bonker', () => {
-    expect(one(part, 'ExecStart')).toBe(`/usr/bin/node /opt/oom-bonker/bin/oom-bonker.js ${part}`);
+  it('runs `oom-bonker <part>` (the device as its built bundle) with an EnvironmentFile in /etc/oom-bonker', () => {
+    // The agent runs as dist/device/ (npm run build:device) with memory-saving V8 flags: issue 7 figure 5.
+    const command = part === 'device'
+      ? '/usr/bin/node --max-semi-space-size=1 --lite-mode --no-expose-wasm /opt/oom-bonker/dist/device/oom-bonker-device.js'
+      : `/usr/bin/node /opt/oom-bonker/bin/oom-bonker.js ${part}`;
+    expect(one(part, 'ExecStart')).toBe(command);
     expect(one(part, 'EnvironmentFile')).toBe(`/etc/oom-bonker/${part}.env`);
   });
 

@@ -1,0 +1,52 @@
+// The agent's MQTT client: mqtt.js's own MqttClient class over our stream builder instead of mqtt.connect(), so the
+// agent never loads mqtt.js's WebSocket, SOCKS-proxy and browser transports unless a ws:// broker is configured.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { IClientOptions, MqttClient } from 'mqtt';
+// `mqtt/lib/*` is an exported path of mqtt 5 (package.json "exports": "./*" → "./build/*.js"); the class is the
+// documented `new mqtt.Client(streamBuilder, options)`. A CommonJS module with `exports.default = MqttClient`.
+import clientModule from 'mqtt/lib/client';
+
+export type BrokerProtocol = 'mqtt' | 'mqtts' | 'tcp' | 'ws' | 'wss';
+
+export interface BrokerAddress {
+  host: string;
+  port: number;
+  protocol: BrokerProtocol;
+}
+
+/** Node, tsx and esbuild import module.exports (the class is its `default`); vitest's interop imports the class. */
+const MqttClientClass = ((clientModule as { default?: unknown }).default ?? clientModule) as typeof clientModule.default;
+
+const DEFAULT_PORTS: Record<BrokerProtocol, number> = { mqtt: 1883, tcp: 1883, mqtts: 8883, ws: 80, wss: 443 };
+
+/** `mqtt://h:1883`, `tls://h`, `ws://[::1]:9001/mqtt` → host, port (scheme default) and protocol (`tls` = `mqtts`). */
+export function brokerAddress(raw: string): BrokerAddress {
+  const url = new URL(raw);
+  const scheme = url.protocol.replace(/:$/, '');
+  const protocol = (scheme === 'tls' ? 'mqtts' : scheme) as BrokerProtocol;
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || DEFAULT_PORTS[protocol], protocol };
+}
+
+/**
+ * A client for `addresses`, tried in turn, one per connection attempt (as mqtt.js does with `servers`). Nothing
+ * connects until client.connect() when options.manualConnect is set.
+ */
+export async function createMqttClient(addresses: readonly BrokerAddress[], options: IClientOptions): Promise<MqttClient> {
+  if (addresses.length === 0) throw new Error('no broker address');
+  // Loaded only when needed: the `ws` package is a large share of mqtt.js's footprint (issue 7 figure 5).
+  const webSocket = addresses.some((a) => a.protocol === 'ws' || a.protocol === 'wss')
+    ? (await import('mqtt/lib/connect/ws')).streamBuilder
+    : undefined;
+  let attempt = 0;
+  const buildStream = (client: MqttClient) => {
+    const { host, port, protocol } = addresses[attempt++ % addresses.length]!;
+    // What mqtt.connect() sets: the WebSocket builder reads them, and so do our logs.
+    Object.assign(client.options, { protocol, host, hostname: host, port });
+    if (protocol === 'ws' || protocol === 'wss') return webSocket!(client, client.options);
+    // TLS: the system's CAs, certificate and host name checked (Node's defaults), SNI when the host is a name.
+    if (protocol === 'mqtts') return tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }) });
+    return net.createConnection({ host, port });
+  };
+  return new MqttClientClass(buildStream, options);
+}
