@@ -23,9 +23,12 @@ export interface Role {
   close(): Promise<void>;
 }
 
-/** Starts `bench/role.ts <name>` under tsx with IPC; resolves with its 'ready' message. */
+/**
+ * Starts `bench/role.ts <name>` under tsx with IPC; resolves with its 'ready' message. BENCH_ROLE_NODE_ARGS adds node
+ * flags, e.g. `BENCH_ROLE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench -- --only=1` profiles each role.
+ */
 export async function startRole(name: RoleName, env: Record<string, string>, timeoutMs = 20_000): Promise<Role> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ROLE_ENTRY, name], {
+  const child = spawn(process.execPath, [...nodeArgs(env), '--import', 'tsx', ROLE_ENTRY, name], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -41,6 +44,12 @@ export async function startRole(name: RoleName, env: Record<string, string>, tim
     await stop(child, exited);
     throw error;
   }
+}
+
+/** BENCH_ROLE_NODE_ARGS from the role's env, else from the bench's own (then every role gets them). */
+function nodeArgs(env: Record<string, string>): string[] {
+  const args = env.BENCH_ROLE_NODE_ARGS ?? process.env.BENCH_ROLE_NODE_ARGS;
+  return args ? args.split(' ') : [];
 }
 
 /** The first `event` whose arguments pass `accept`; rejects on the emitter's 'exit' or after timeoutMs. */
