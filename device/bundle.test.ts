@@ -1,6 +1,6 @@
 // The shipped agent: build/device.ts's bundle, started with the systemd unit's node flags, bonks and stops cleanly.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -19,8 +19,11 @@ let broker: Awaited<ReturnType<typeof startBroker>>;
 let monitor: MqttClient;
 
 beforeAll(async () => {
-  // Inside the checkout, so the bundle finds node_modules for what it leaves out (the ws transport, pigpio).
-  const dir = await mkdtemp(path.join(fileURLToPath(new URL('../dist/', import.meta.url)), 'test-device-'));
+  // Inside the checkout, so the bundle finds node_modules for what it leaves out (the ws transport, pigpio). dist/
+  // does not exist yet on a fresh clone.
+  const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+  await mkdir(dist, { recursive: true });
+  const dir = await mkdtemp(path.join(dist, 'test-device-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   args = deviceUnitCommand(await buildDevice(path.join(dir, 'device', 'oom-bonker-device.js')));
   broker = await startBroker(testBrokerConfig({ BONKER_BROKER_WS_PORT: '0' }), silentLogger);
