@@ -34,16 +34,8 @@ export interface EdgeCase {
   };
 }
 
-/**
- * Short timeouts so the timeout rows finish quickly. Each row is judged on its own, but many post the same alert to
- * one edge: remembering stored bonks across rows would answer later rows from memory (stored-bonks.test.ts and
- * app.test.ts cover that), so it is off here.
- */
-export const EDGE_CASE_ENV: Env = {
-  BONKER_EDGE_PUBLISH_TIMEOUT_MS: '150',
-  BONKER_EDGE_ACK_TIMEOUT_MS: '300',
-  BONKER_EDGE_REPEAT_WINDOW_S: '0',
-};
+/** Short timeouts for the timeout rows; no stored-bonk memory, as many rows post the same alert to one edge. */
+export const EDGE_CASE_ENV: Env = { BONKER_EDGE_PUBLISH_TIMEOUT_MS: '150', BONKER_EDGE_ACK_TIMEOUT_MS: '300', BONKER_EDGE_REPEAT_WINDOW_S: '0' };
 
 const TOKEN = 'edge-case-token';
 const BASIC = { BONKER_EDGE_BASIC_USER: 'alertmanager', BONKER_EDGE_BASIC_PASSWORD: 'pässword' };
