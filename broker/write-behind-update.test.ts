@@ -19,6 +19,7 @@ function heldStore() {
       calls.push(`clear ${packet.messageId}`);
       return packet;
     },
+    destroy: async () => void calls.push('destroy'),
     outgoingStream: () => {
       calls.push('stream');
       return Readable.from([{ messageId: 9 }]);
@@ -73,5 +74,17 @@ describe('write-behind outgoingUpdate', () => {
     expect(calls).toEqual(['update 3 started', 'update 3 done', 'stream']);
     expect(replayed).toEqual([{ messageId: 9 }]);
     expect(logger.entries.find((e) => e.level === 'warn')?.obj).toMatchObject({ clientId: 'tux', messageId: 3, err: 'no such packet' });
+  });
+
+  it('closes the store only after the pending updates are written', async () => {
+    const { store, calls, held } = heldStore();
+    const persistence = writeOutgoingUpdatesBehind(store, createRecordingLogger());
+    await (persistence.outgoingUpdate as (c: object, p: object) => Promise<void>)(tux, { messageId: 4 });
+    const destroyed = persistence.destroy();
+    await flush();
+    expect(calls).toEqual(['update 4 started']);
+    held[0]!.finish();
+    await destroyed;
+    expect(calls).toEqual(['update 4 started', 'update 4 done', 'destroy']);
   });
 });

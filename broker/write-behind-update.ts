@@ -54,6 +54,11 @@ export function writeOutgoingUpdatesBehind<P extends AedesPersistenceLike>(inner
       await settled(client, packet.messageId);
       return inner.outgoingClearMessageId(client, packet);
     },
+    // A graceful stop writes what is pending first, so the next start does not replay messages already acknowledged.
+    async destroy() {
+      await Promise.all([...pending.values()].flatMap((ids) => [...ids.values()]));
+      return inner.destroy();
+    },
     outgoingStream(client: Client) {
       const stream = inner.outgoingStream as (client: Client) => AsyncIterable<unknown>;
       return Readable.from(
