@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { waitForEvent } from '../test/helpers/wait.ts';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ROLE_ENTRY = fileURLToPath(new URL('./role.ts', import.meta.url));
@@ -52,35 +53,14 @@ function nodeArgs(env: Record<string, string>): string[] {
   return args ? args.split(' ') : [];
 }
 
-/** The first `event` whose arguments pass `accept`; rejects on the emitter's 'exit' or after timeoutMs. */
+/** The first `event` whose arguments pass `accept`; rejects if the process exits first, or after timeoutMs. */
 export function untilEvent(
   events: EventEmitter,
   event: string,
   accept: (...args: any[]) => boolean,
   timeoutMs: number,
 ): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const onEvent = (...args: unknown[]) => {
-      if (!accept(...args)) return;
-      cleanup();
-      resolve(args);
-    };
-    const onExit = (code: unknown) => {
-      cleanup();
-      reject(new Error(`process exited (${String(code)}) while waiting for "${event}"`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`));
-    }, timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      events.off(event, onEvent);
-      events.off('exit', onExit);
-    };
-    events.on(event, onEvent);
-    events.once('exit', onExit);
-  });
+  return waitForEvent(events, event, { accept, timeoutMs, failOn: 'exit' });
 }
 
 /** SIGTERM to this child only; the roles close their servers and exit. SIGKILL if one hangs. */

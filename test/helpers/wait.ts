@@ -5,17 +5,28 @@ export interface Emitter {
   off(event: string, listener: (...args: any[]) => void): unknown;
 }
 
-/** Resolves with the first emission of `event` whose arguments pass `accept`; rejects after `timeoutMs`. */
+export interface WaitOptions<T extends unknown[]> {
+  timeoutMs?: number;
+  accept?: (...args: T) => boolean;
+  /** An event that ends the wait with an error, e.g. a child process's 'exit'. */
+  failOn?: string;
+}
+
+/** Resolves with the first emission of `event` whose arguments pass `accept`; rejects after `timeoutMs` or on `failOn`. */
 export function waitForEvent<T extends unknown[] = unknown[]>(
   emitter: Emitter,
   event: string,
-  { timeoutMs = 5_000, accept = () => true }: { timeoutMs?: number; accept?: (...args: T) => boolean } = {},
+  { timeoutMs = 5_000, accept = () => true, failOn }: WaitOptions<T> = {},
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const onEvent = (...args: unknown[]) => {
       if (!accept(...(args as T))) return;
       cleanup();
       resolve(args as T);
+    };
+    const onFail = (...args: unknown[]) => {
+      cleanup();
+      reject(new Error(`"${failOn}" (${args.map(String).join(', ')}) while waiting for "${event}"`));
     };
     const timer = setTimeout(() => {
       cleanup();
@@ -24,8 +35,10 @@ export function waitForEvent<T extends unknown[] = unknown[]>(
     const cleanup = () => {
       clearTimeout(timer);
       emitter.off(event, onEvent);
+      if (failOn) emitter.off(failOn, onFail);
     };
     emitter.on(event, onEvent);
+    if (failOn) emitter.on(failOn, onFail);
   });
 }
 
