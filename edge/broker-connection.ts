@@ -2,12 +2,11 @@
 import { connect } from 'cloudflare:sockets';
 import { DurableObject } from 'cloudflare:workers';
 import type { Hono } from 'hono';
-import { createTopics } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { createDurablePublisher } from './durable-publisher.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { configErrorResponse, loadWorkerConfig } from './worker-config.ts';
+import { brokerLogin, configErrorResponse, loadWorkerConfig } from './worker-config.ts';
 import type { SocketConnector } from './workerd-publisher.ts';
 
 export const connectTcp: SocketConnector = ({ hostname, port, tls }) =>
@@ -44,10 +43,7 @@ function buildApp(env: Record<string, unknown>): Hono {
   const logger = createConsoleLogger(config.logLevel, { module: 'edge-worker-do' });
   const { edge } = config;
   const publisher = createDurablePublisher({
-    address: config.broker,
-    username: edge.mqttUsername,
-    password: edge.mqttPassword,
-    topics: createTopics(edge.topicPrefix),
+    ...brokerLogin(config),
     timeoutMs: edge.publishTimeoutMs,
     keepaliveSeconds: 60,
     connect: connectTcp,

@@ -1,6 +1,6 @@
 // Settings of the Worker entry: the edge's BONKER_* settings plus the Worker-only ones, from wrangler vars/secrets.
 import { z } from 'zod';
-import { ConfigError, envValue, parseEnv, type Env } from '../contract/index.ts';
+import { ConfigError, createTopics, envValue, parseEnv, type Env } from '../contract/index.ts';
 import { loadEdgeConfig, type EdgeConfig } from './config.ts';
 import { createConsoleLogger, type LogLevel } from './console-logger.ts';
 import { brokerAddress, type BrokerAddress } from './workerd-publisher.ts';
@@ -42,6 +42,11 @@ export function loadWorkerConfig(bindings: Record<string, unknown>): WorkerConfi
   const broker = edge && attempt(() => brokerAddress(edge.brokerUrl));
   if (!edge || !worker || !broker) throw new ConfigError(problems);
   return { edge, broker, logLevel: worker.BONKER_LOG_LEVEL, mode: worker.BONKER_EDGE_WORKER_MODE };
+}
+
+/** Where and as whom the Worker publishes, the same in both modes. */
+export function brokerLogin({ broker, edge }: WorkerConfig) {
+  return { address: broker, username: edge.mqttUsername, password: edge.mqttPassword, topics: createTopics(edge.topicPrefix) };
 }
 
 /** Bindings also hold objects (Durable Object namespaces, KV); only strings are settings. */

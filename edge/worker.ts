@@ -1,12 +1,12 @@
 // Cloudflare Workers entry of the edge: config from `env`, a console logger, the per-request workerd publisher, the app
 // (or, with BONKER_EDGE_WORKER_MODE=durable-object, forwarding to the BrokerConnection Durable Object).
 import type { ExecutionContext } from 'hono';
-import { ConfigError, createTopics } from '../contract/index.ts';
+import { ConfigError } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
 import { BROKER_CONNECTION_BINDING, BROKER_CONNECTION_NAME, connectTcp, type BrokerConnection } from './broker-connection.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { configErrorResponse, loadWorkerConfig, type WorkerConfig } from './worker-config.ts';
+import { brokerLogin, configErrorResponse, loadWorkerConfig, type WorkerConfig } from './worker-config.ts';
 import { createWorkerdPublisher, type SocketConnector } from './workerd-publisher.ts';
 
 export { BrokerConnection } from './broker-connection.ts';
@@ -29,20 +29,19 @@ export function createWorker(connector: SocketConnector = connectTcp) {
   return {
     async fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
       let config = configs.get(env);
-      try {
-        config ??= loadWorkerConfig(env);
-      } catch (error) {
-        return configErrorResponse(error);
+      if (!config) {
+        try {
+          config = loadWorkerConfig(env);
+        } catch (error) {
+          return configErrorResponse(error);
+        }
+        configs.set(env, config);
       }
-      configs.set(env, config);
       if (config.mode === 'durable-object') return forwardToDurableObject(request, env, config.edge.bodyLimit);
       const logger = createConsoleLogger(config.logLevel, { module: 'edge-worker' });
       const { edge } = config;
       const publisher = createWorkerdPublisher({
-        address: config.broker,
-        username: edge.mqttUsername,
-        password: edge.mqttPassword,
-        topics: createTopics(edge.topicPrefix),
+        ...brokerLogin(config),
         probeTimeoutMs: edge.publishTimeoutMs,
         idleSeconds: (edge.publishTimeoutMs + edge.ackTimeoutMs) / 1000,
         connect: connector,
