@@ -1,6 +1,6 @@
 // A Logger writing one JSON line per entry to console, the log sink of workerd (wrangler tail, Workers Logs).
 // This file is the one place console.* is allowed: in a Worker there is no other place for logs to go.
-import { SECRET_FIELD, type Logger } from '../contract/index.ts';
+import { maskSecrets, type Logger } from '../contract/index.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number] | 'silent';
@@ -19,7 +19,8 @@ export function createConsoleLogger(
       if (LEVEL_NUMBERS[name] < threshold) return;
       const fields = typeof objOrMsg === 'string' ? {} : objOrMsg;
       const text = typeof objOrMsg === 'string' ? objOrMsg : msg;
-      write(JSON.stringify({ level: LEVEL_NUMBERS[name], time: Date.now(), ...bindings, ...fields, msg: text }, replacer));
+      const line = maskSecrets({ level: LEVEL_NUMBERS[name], time: Date.now(), ...bindings, ...fields, msg: text });
+      write(JSON.stringify(line, errorsAsObjects));
     };
   return {
     trace: at('trace'),
@@ -32,9 +33,7 @@ export function createConsoleLogger(
   };
 }
 
-function replacer(key: string, value: unknown): unknown {
-  if (key && SECRET_FIELD.test(key) && value !== undefined) return '[redacted]';
-  // Error's own properties are not enumerable; keep what explains the failure.
-  if (value instanceof Error) return { type: value.name, message: value.message };
-  return value;
+/** Error's own properties are not enumerable; keep what explains the failure. */
+function errorsAsObjects(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { type: value.name, message: value.message } : value;
 }
