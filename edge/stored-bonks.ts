@@ -51,16 +51,19 @@ export function createStoredBonks(options: StoredBonksOptions): StoredBonks {
       const now = options.now();
       const others: Promise<void>[] = [];
       const fresh: BonkCommand[] = [];
+      const keys: string[] = [];
       for (const command of commands) {
         const key = `${device}/${command.id}`;
         if (isStored(key, now)) continue;
         const pending = storing.get(key);
         if (pending) others.push(pending);
-        else fresh.push(command);
+        else {
+          fresh.push(command);
+          keys.push(key);
+        }
       }
       if (fresh.length > 0) {
         const sending = send(fresh);
-        const keys = fresh.map((command) => `${device}/${command.id}`);
         for (const key of keys) storing.set(key, sending);
         try {
           await sending;
