@@ -22,7 +22,13 @@ const publishMatrix: [string, ...boolean[]][] = [
   [P.ack('pi-2'), false, false, true, false, true],
   [P.status('tux'), false, true, true, false, true],
   [P.status('pi-2'), false, false, true, false, true],
-  ['homeassistant/button/tux/config', false, true, true, false, true],
+  // Device-based discovery: each device owns its own node only, never another device's (which it could overwrite).
+  ['homeassistant/device/bonker_tux/config', false, true, true, false, true],
+  ['homeassistant/device/bonker_tux/state', false, true, true, false, true],
+  ['homeassistant/device/bonker_pi-2/config', false, false, true, false, true],
+  ['homeassistant/device/bonker_pi-2/state', false, false, true, false, true],
+  ['homeassistant/button/tux/config', false, false, true, false, true],
+  ['homeassistant/status', false, false, true, false, true],
   ['other/tux/bonk', false, false, true, false, true],
   ['bonker/tux/bonk/extra', false, false, true, false, true],
   ['$SYS/broker/uptime', false, false, false, false, false],
@@ -40,8 +46,10 @@ const subscribeMatrix: [string, ...boolean[]][] = [
   ['bonker/#', false, false, true, false, true],
   ['#', false, false, true, false, true],
   ['+/+/ack', false, false, true, false, true],
-  ['homeassistant/#', false, true, true, false, true],
-  ['homeassistant/+/tux/set', false, true, true, false, true],
+  ['homeassistant/status', false, true, true, false, true],
+  ['homeassistant/#', false, false, true, false, true],
+  ['homeassistant/device/+/config', false, false, true, false, true],
+  ['homeassistant/+/tux/set', false, false, true, false, true],
   ['$SYS/#', false, false, true, false, true],
 ];
 

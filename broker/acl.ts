@@ -1,9 +1,9 @@
 // Who may publish and subscribe where: topic patterns per role, and a wildcard check judging a filter by all it could match.
-import type { Topics } from '../contract/index.ts';
+import { DEFAULT_HOME_ASSISTANT_PREFIX, homeAssistantNodeId, type Topics } from '../contract/index.ts';
 import type { User } from './users-file.ts';
 
-/** Home Assistant's default MQTT discovery prefix; devices may use it (a later issue adds HA discovery). */
-export const HOME_ASSISTANT_PREFIX = 'homeassistant';
+/** Home Assistant's default MQTT discovery prefix, under which each device may keep its own discovery config. */
+export const HOME_ASSISTANT_PREFIX = DEFAULT_HOME_ASSISTANT_PREFIX;
 const SYS_PREFIX = '$SYS/';
 
 /** Who a connection is: a user from the users file, or anonymous (only when the config allows it). */
@@ -22,7 +22,10 @@ interface Grants {
 }
 
 export function createAcl(topics: Topics): Acl {
-  const haAll = `${HOME_ASSISTANT_PREFIX}/#`;
+  // A device owns its discovery node (`<ha>/device/<node id>/config` and `/state`) and reads HA's birth message; the
+  // rest of the discovery tree belongs to other devices and to Home Assistant.
+  const haNode = (device: string) => `${HOME_ASSISTANT_PREFIX}/device/${homeAssistantNodeId(topics.prefix, device)}/+`;
+  const haBirth = `${HOME_ASSISTANT_PREFIX}/status`;
   const grantsOf = (who: Principal): Grants | 'everything' => {
     switch (who.role) {
       case 'admin':
@@ -32,8 +35,8 @@ export function createAcl(topics: Topics): Acl {
         return { publish: [topics.all('bonk')], subscribe: [topics.all('ack')] };
       case 'device':
         return {
-          publish: [topics.ack(who.device), topics.status(who.device), haAll],
-          subscribe: [topics.bonk(who.device), haAll],
+          publish: [topics.ack(who.device), topics.status(who.device), haNode(who.device)],
+          subscribe: [topics.bonk(who.device), haBirth],
         };
       case 'viewer':
         return { publish: [], subscribe: [topics.all('status'), topics.all('ack')] };

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createTopics, type Logger } from '../contract/index.ts';
+import { createTopics, deviceClientId, newClientId, type Logger } from '../contract/index.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { hashPassword } from './passwords.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
@@ -41,8 +41,13 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** Each user connects with an id of its own: devices their one id, the others one in their role's namespace. */
+const CLIENT_IDS: Record<string, () => string> = {
+  edge: () => newClientId('edge'), tux: () => deviceClientId('tux'), 'pi-2': () => deviceClientId('pi-2'), admin: () => newClientId('admin'),
+};
+
 async function login(username: string, password = PASSWORD): Promise<MqttClient> {
-  const client = mqtt.connect(`mqtt://127.0.0.1:${broker.mqttPort}`, { username, password, reconnectPeriod: 0, clientId: `${username}-${Math.random()}` });
+  const client = mqtt.connect(`mqtt://127.0.0.1:${broker.mqttPort}`, { username, password, reconnectPeriod: 0, clientId: CLIENT_IDS[username]!() });
   cleanups.push(() => client.endAsync(true));
   await waitForEvent(asEmitter(client), 'connect');
   return client;

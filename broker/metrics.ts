@@ -2,11 +2,18 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Aedes } from 'aedes';
 
-export type RefusalKind = 'connect' | 'publish' | 'subscribe';
+/** `client_id`: a user connecting with a client id that is not its own (or an empty id with a persistent session). */
+export type RefusalKind = 'connect' | 'client_id' | 'publish' | 'subscribe';
+
+/** Resource limits a connection can break (listeners.ts, packet-size-guard.ts); `protocol` = a header no size applies to. */
+export const LIMIT_KINDS = ['connect_size', 'packet_size', 'protocol', 'connections', 'connect_timeout'] as const;
+export type LimitKind = (typeof LIMIT_KINDS)[number];
 
 export interface BrokerMetrics {
   registry: Registry;
   refused(kind: RefusalKind): void;
+  /** Counts one connection cut for breaking a resource limit. */
+  limitRefused(limit: LimitKind): void;
   /** Counts one message forwarded to one client; called from aedes' authorizeForward, which runs per delivery. */
   forwarded(): void;
   /** Hooks the broker's events and gauges up; call once the broker exists. */
@@ -31,10 +38,21 @@ export function createBrokerMetrics(): BrokerMetrics {
     help: 'Messages forwarded to subscribing clients, one per client per message (redeliveries after reconnect included)',
     registers: [registry],
   });
-  for (const kind of ['connect', 'publish', 'subscribe'] as const) refusals.inc({ kind }, 0);
+  for (const kind of ['connect', 'client_id', 'publish', 'subscribe'] as const) refusals.inc({ kind }, 0);
+  const limitRefusals = new Counter({
+    name: 'bonker_broker_limit_refusals_total',
+    help:
+      'Connections closed for breaking a resource limit: connect_size / packet_size (a header declaring more than ' +
+      'the CONNECT / packet limit), protocol (first packet not CONNECT, or a malformed length), connections (over ' +
+      'the connection limit), connect_timeout (no CONNECT within the deadline)',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+  });
+  for (const limit of LIMIT_KINDS) limitRefusals.inc({ limit }, 0);
   return {
     registry,
     refused: (kind) => refusals.inc({ kind }),
+    limitRefused: (limit) => limitRefusals.inc({ limit }),
     forwarded: () => messagesOut.inc(),
     observe(aedes, queuedMessages) {
       aedes.on('publish', (_packet, client) => {

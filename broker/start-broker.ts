@@ -1,10 +1,10 @@
 // Starts the bundled broker: Aedes with our persistence, auth hooks and metrics, behind the configured listeners.
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import { Aedes } from 'aedes';
+import { Aedes, type Client, type ConnectPacket } from 'aedes';
 import { createTopics, type Logger } from '../contract/index.ts';
 import { createAcl } from './acl.ts';
-import { createAuthHooks } from './auth-hooks.ts';
+import { createAuthHooks, type AuthHooks } from './auth-hooks.ts';
 import type { BrokerConfig } from './config.ts';
 import { startListeners, type Listener } from './listeners.ts';
 import { createBrokerMetrics } from './metrics.ts';
@@ -41,7 +41,7 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   const log = logger.child({ module: 'broker' });
   const metrics = createBrokerMetrics();
-  const hooks = createAuthHooks({
+  const { inspectConnect, ...authHooks } = createAuthHooks({
     users: config.users,
     acl: createAcl(createTopics(config.topicPrefix)),
     logger: log,
@@ -57,8 +57,8 @@ export async function startBroker(
     aedes = await Aedes.createBroker({
       // With Redis, brokers sharing the store share the emitter; aedes closes it in close().
       ...(backend.mq ? { mq: backend.mq as never } : {}),
-      ...hooks,
-      ...deliveryHooks(persistence, overrides.raceGuards ?? true, () => metrics.forwarded()),
+      ...authHooks,
+      ...deliveryHooks(persistence, overrides.raceGuards ?? true, () => metrics.forwarded(), inspectConnect),
     });
     metrics.observe(aedes, persistence.queuedMessages);
     dropStaleWills(aedes, persistence as never, log);
@@ -90,18 +90,30 @@ export async function startBroker(
 /**
  * The persistence and hooks that keep every acknowledged bonk deliverable live: ordered enqueues
  * (ordered-persistence.ts), an exact duplicate check (exact-dedupe.ts) and the reconnect replay guard (replay-guard.ts).
+ * Aedes has one preConnect, so the auth hooks' look at the CONNECT packet runs in it too.
  */
-function deliveryHooks(persistence: OrderedPersistence, guarded: boolean, forwarded: () => void) {
-  if (!guarded) return { persistence, authorizeForward: <T>(_client: unknown, packet: T) => (forwarded(), packet) };
+function deliveryHooks(
+  persistence: OrderedPersistence,
+  guarded: boolean,
+  forwarded: () => void,
+  inspectConnect: AuthHooks['inspectConnect'],
+) {
+  type PreConnect = (client: Client, packet: ConnectPacket, done: (error: Error | null, ok: boolean) => void) => void;
+  if (!guarded) {
+    const preConnect: PreConnect = (client, packet, done) => (inspectConnect(client, packet), done(null, true));
+    return { persistence, preConnect, authorizeForward: <T>(_client: unknown, packet: T) => (forwarded(), packet) };
+  }
   const replay = createReplayGuard();
   const outgoingStream = persistence.outgoingStream as (client: object) => Readable;
+  const preConnect: PreConnect = (client, packet, done) => {
+    inspectConnect(client, packet);
+    installExactDedupe(client as unknown as DedupableClient);
+    replay.connecting(client, packet);
+    done(null, true);
+  };
   return {
     persistence: { ...persistence, outgoingStream: (client: ReplayClient) => replay.replay(client, outgoingStream(client)) },
-    preConnect(client: object, packet: { clean?: boolean }, done: (error: Error | null, ok: boolean) => void) {
-      installExactDedupe(client as unknown as DedupableClient);
-      replay.connecting(client, packet);
-      done(null, true);
-    },
+    preConnect,
     authorizeForward<T extends object>(client: object, packet: T) {
       if (!replay.mayForward(client, packet)) return null;
       forwarded();

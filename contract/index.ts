@@ -5,5 +5,6 @@ export * from './ack.ts';
 export * from './status.ts';
 export * from './device-state.ts';
 export * from './alert-id.ts';
+export * from './client-ids.ts';
 export * from './env-config.ts';
 export * from './logger.ts';

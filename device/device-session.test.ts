@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
-import { deviceClientId } from './mqtt-session.ts';
+import { deviceClientId } from '../contract/index.ts';
 import { bonkJson, connectPublisher, REST, startAgent, STRIKE, topics, type TestAgent } from './test-agent.ts';
 
 describe('device agent session', () => {

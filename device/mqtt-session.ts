@@ -1,7 +1,7 @@
 // The agent's MQTT connection: persistent session, retained online/offline status, reconnect with backoff.
 import type { EventEmitter } from 'node:events';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { QOS, STATUS_OFFLINE, STATUS_ONLINE, type Logger, type Topics } from '../contract/index.ts';
+import { deviceClientId, QOS, STATUS_OFFLINE, STATUS_ONLINE, type Logger, type Topics } from '../contract/index.ts';
 import type { DeviceConfig } from './config.ts';
 import { brokerAddress, createMqttClient } from './mqtt-transport.ts';
 
@@ -9,10 +9,6 @@ import { brokerAddress, createMqttClient } from './mqtt-transport.ts';
 export const KEEPALIVE_S = 30;
 export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_MAX_MS = 30_000;
-
-export function deviceClientId(deviceId: string): string {
-  return `bonker-device-${deviceId}`;
-}
 
 /** Client options; `servers` (the broker URLs, tried in order on reconnect) only when several are configured. */
 export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClientOptions {

@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 it('bonks with the right token and every part on its own broker user, and a viewer sees the ack', async () => {
-  const viewer = await mqtt.connectAsync(url, { username: 'dash', password: PASSWORDS.viewer, clientId: 'dash-1' });
+  const viewer = await mqtt.connectAsync(url, { username: 'dash', password: PASSWORDS.viewer, clientId: 'bonker-viewer-dash-1' });
   try {
     await viewer.subscribeAsync(topics.all('ack'), { qos: 1 });
     const seen = waitForEvent<[string, Buffer]>(viewer, 'message', { accept: (topic) => topic === topics.ack('tux') });
@@ -88,7 +88,7 @@ it.each([
 
 it('refuses a viewer that tries to bonk, and the device never strikes', async () => {
   const strikes = chain.strikes();
-  const viewer = await mqtt.connectAsync(url, { username: 'dash', password: PASSWORDS.viewer, clientId: 'dash-2', reconnectPeriod: 0 });
+  const viewer = await mqtt.connectAsync(url, { username: 'dash', password: PASSWORDS.viewer, clientId: 'bonker-viewer-dash-2', reconnectPeriod: 0 });
   const closed = waitForEvent(viewer, 'close');
   viewer.publish(topics.bonk('tux'), '1', { qos: 1 });
   await closed;

@@ -22,7 +22,11 @@ async function main() {
 function connect() {
   const url = settings.mqttUrl ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:9001`;
   // 3.1.1 (protocolVersion 4): the bundled Aedes broker does not speak MQTT 5.
-  const options = { protocolVersion: 4, clean: true, reconnectPeriod: 2000, connectTimeout: 10000 };
+  // The viewer namespace of client ids: a broker with a users file binds client ids to roles (contract/client-ids.ts).
+  // getRandomValues, not randomUUID: the page may be served over plain http, which is not a secure context.
+  const suffix = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const clientId = `bonker-viewer-page-${suffix}`;
+  const options = { clientId, protocolVersion: 4, clean: true, reconnectPeriod: 2000, connectTimeout: 10000 };
   if (settings.username) Object.assign(options, { username: settings.username, password: settings.password ?? '' });
   const client = window.mqtt.connect(url, options);
   const prefix = settings.topicPrefix;

@@ -2,7 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { deviceClientId } from '../../device/mqtt-session.ts';
+import { deviceClientId } from '../../contract/index.ts';
 import { createBrokerProcess, type BrokerProcess } from '../cluster/broker-process.ts';
 import { crashRightAfterAck } from '../faults/crash-after-ack.ts';
 import { doneCounts, postInOrder, startRecordedDevice, startTestEdge } from '../faults/fault-kit.ts';

@@ -9,7 +9,7 @@ import { parseBonkPayload, silentLogger, type BonkCommand } from '../../contract
 import { testBrokerConfig } from '../../broker/test-support.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { loadDeviceConfig } from '../../device/config.ts';
-import { deviceClientId } from '../../device/mqtt-session.ts';
+import { deviceClientId } from '../../contract/index.ts';
 import { createSimulatedServo } from '../../device/servo/simulated.ts';
 import { startDevice } from '../../device/start-device.ts';
 import { FAST } from '../../device/test-agent.ts';
