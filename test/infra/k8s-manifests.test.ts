@@ -63,6 +63,13 @@ describe('infra/k8s manifests', () => {
     expect(String(port)).toBe(containerEnv(named('Deployment', 'oom-bonker-edge')).BONKER_EDGE_PORT);
   });
 
+  it('probes the broker on /healthz (alive) and /readyz (can store) on its metrics port', () => {
+    const broker = container(named('StatefulSet', 'oom-bonker-broker'));
+    expect(broker.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(broker.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(broker.ports.map((p: Doc) => p.name)).toContain('metrics');
+  });
+
   it('gives the edge a configuration its own loader accepts, with the token from the Secret', () => {
     const edge = named('Deployment', 'oom-bonker-edge');
     const refs = (container(edge).env as Doc[]).filter((e) => e.valueFrom).map((e) => e.name);
