@@ -15,6 +15,10 @@ export const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze'];
 export const CHROMIUM = ['/usr/bin/chromium'];
 // The cluster suites (test/interop/cluster-*.test.ts): Debian 12's redis-server 7.0 behind aedes-persistence-redis.
 export const REDIS_SERVER = ['/usr/bin/redis-server'];
+// The MQTT conformance suite (test/interop/mqtt-conformance.test.ts): Eclipse Paho's Go client tests, which Debian's
+// golang-github-eclipse-paho.mqtt.golang-dev ships as source, built with Debian's Go (golang-go).
+export const GO = ['/usr/bin/go'];
+export const PAHO_GO_FVT = ['/usr/share/gocode/src/github.com/eclipse/paho.mqtt.golang/fvt_client_test.go'];
 
 /** The first candidate that exists, or an error that says what to install. */
 export function requireProgram(candidates: readonly string[]): string {
@@ -24,14 +28,20 @@ export function requireProgram(candidates: readonly string[]): string {
 }
 
 const INSTALL =
-  'the interop suite needs Debian\'s Mosquitto, Prometheus, Alertmanager, systemd, chromium and Redis: run ' +
-  '`sudo apt-get install -y --no-install-recommends mosquitto mosquitto-clients prometheus prometheus-alertmanager systemd chromium redis-server`';
+  'the interop suite needs Debian\'s Mosquitto, Prometheus, Alertmanager, systemd, chromium, Redis, Go and Paho\'s Go client tests: run ' +
+  '`sudo apt-get install -y --no-install-recommends mosquitto mosquitto-clients prometheus prometheus-alertmanager systemd chromium redis-server ' +
+  'golang-go golang-github-eclipse-paho.mqtt.golang-dev`';
 
 export function findProgram(candidates: readonly string[]): string | undefined {
   for (const candidate of candidates) {
     // Running chromium to probe it would start a browser; that it is there and executable is enough.
     if (candidate.endsWith('/chromium')) {
       if (isExecutable(candidate)) return candidate;
+      continue;
+    }
+    // A test suite shipped as source is there when it can be read.
+    if (candidate.endsWith('.go')) {
+      if (isReadable(candidate)) return candidate;
       continue;
     }
     try {
@@ -46,7 +56,7 @@ export function findProgram(candidates: readonly string[]): string | undefined {
 }
 
 export default function requirePrograms(): void {
-  const needed = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_SUB, PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL, SYSTEMD_ANALYZE, CHROMIUM, REDIS_SERVER];
+  const needed = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_SUB, PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL, SYSTEMD_ANALYZE, CHROMIUM, REDIS_SERVER, GO, PAHO_GO_FVT];
   const missing = needed.filter((candidates) => !findProgram(candidates));
   if (missing.length) {
     throw new Error(`${INSTALL[0]!.toUpperCase()}${INSTALL.slice(1)} (missing: ${missing.map((c) => c.join(' or ')).join(', ')}).`);
@@ -56,6 +66,15 @@ export default function requirePrograms(): void {
 function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isReadable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
     return true;
   } catch {
     return false;
