@@ -30,10 +30,15 @@
 // lower them too.
 // (It matters beyond taste: aedes-persistence (memory) outgoingUpdate matches a stored PUBREL by its undefined
 // brokerId, so two PUBRECs in one read renumber the first PUBREL and that QoS 2 message never completes.)
+//
+// And: a stored PUBLISH that already has a message id was sent before and not acknowledged, so this is a re-delivery,
+// which MUST carry DUP 1 [MQTT-3.3.1-1]; aedes replays it with the stored `dup: false` (aedes-packet copies it).
 import { Readable } from 'node:stream';
 import { filterCovers } from './acl.ts';
 
 export interface ReplayPacket {
+  cmd?: string;
+  dup?: boolean;
   topic?: string;
   qos?: number;
   brokerId?: string | null;
@@ -96,7 +101,7 @@ async function* storedThenDeferred(
   try {
     for await (const packet of stored as AsyncIterable<ReplayPacket>) {
       session.replayed.add(keyOf(packet));
-      yield lower(packet);
+      yield lower(asRedelivery(packet));
     }
     // Messages keep being deferred while we yield, so take them one at a time until none is left.
     for (let next = firstOf(session.deferred); next; next = firstOf(session.deferred)) {
@@ -111,6 +116,12 @@ async function* storedThenDeferred(
     session.replaying = false;
     session.deferred.clear();
   }
+}
+
+/** A stored PUBLISH sent before (it has a message id) goes out again with DUP 1; one never sent keeps DUP 0. */
+function asRedelivery(packet: ReplayPacket): ReplayPacket {
+  const isPublish = packet.cmd === undefined || packet.cmd === 'publish';
+  return isPublish && typeof packet.messageId === 'number' && !packet.dup ? { ...packet, dup: true } : packet;
 }
 
 /** A copy at the highest QoS the client's matching subscriptions granted (the memory store yields its own objects). */
