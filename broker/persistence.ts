@@ -1,11 +1,6 @@
 // Which store keeps sessions and queued messages, and which emitter links brokers: the one place a backend is chosen.
 import { mkdir } from 'node:fs/promises';
-import { Level } from 'level';
-import levelPersistence from 'aedes-persistence-level';
-import memoryPersistence from 'aedes-persistence';
-import redisPersistence from 'aedes-persistence-redis';
-import { Redis, type RedisOptions } from 'ioredis';
-import mqemitterRedis from 'mqemitter-redis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../contract/index.ts';
 import type { AedesPersistenceLike } from './ordered-persistence.ts';
 
@@ -69,8 +64,17 @@ export interface Backend {
   mq?: ClusterEmitter;
 }
 
+/*
+ * Each backend's libraries are imported when it is opened, not with this module: broker/config.ts imports it, and a
+ * broker on LevelDB (or the help text) need not load ioredis and the Redis emitter, nor a Redis broker LevelDB. Part
+ * of `oom-bonker up`'s start-up on a Pi-class CPU (bench/RESULTS.md, "Pi-class budget").
+ */
 export async function openBackend(choice: PersistenceChoice, logger: Logger): Promise<Backend> {
   if (choice.kind !== 'redis') return { persistence: await openPersistence(choice) };
+  const [{ default: redisPersistence }, { default: mqemitterRedis }] = await Promise.all([
+    import('aedes-persistence-redis'),
+    import('mqemitter-redis'),
+  ]);
   // Three connections: the store's, and the emitter's publish and subscribe ones (a subscribed connection can do
   // nothing else). Opened here rather than by the libraries so that an unreachable Redis fails start-up with a clear
   // error instead of hanging, and so that their errors reach our log instead of ioredis' stderr warning.
@@ -89,6 +93,7 @@ export async function openBackend(choice: PersistenceChoice, logger: Logger): Pr
 }
 
 async function connectAll(target: RedisTarget, logger: Logger, roles: string[]): Promise<Redis[]> {
+  const { Redis } = await import('ioredis');
   const { host, port, db, username, password } = target;
   const options: RedisOptions = {
     host, port, db, ...(username ? { username } : {}), ...(password ? { password } : {}), ...(target.tls ? { tls: {} } : {}),
@@ -118,10 +123,13 @@ async function connectAll(target: RedisTarget, logger: Logger, roles: string[]):
 
 export async function openPersistence(choice: Exclude<PersistenceChoice, { kind: 'redis' }>): Promise<AedesPersistenceLike> {
   switch (choice.kind) {
-    case 'memory':
+    case 'memory': {
+      const { default: memoryPersistence } = await import('aedes-persistence');
       // Node hands ESM the CommonJS module.exports (the factory); the package's types claim an ES default export.
       return (memoryPersistence as unknown as () => AedesPersistenceLike)();
+    }
     case 'level': {
+      const [{ Level }, { default: levelPersistence }] = await Promise.all([import('level'), import('aedes-persistence-level')]);
       await mkdir(choice.dataDir, { recursive: true });
       const db = new Level(choice.dataDir);
       // Opening now turns a locked or corrupt directory into a startup error instead of a failed first publish.
