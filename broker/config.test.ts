@@ -1,4 +1,4 @@
-// Broker configuration: defaults, `off` ports, TLS pairs, the users file, and refusing anonymous access off loopback.
+// Broker configuration: defaults, `off` ports, TLS pairs, the users file, refusing anonymous access off loopback, limits.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ describe('loadBrokerConfig', () => {
     expect(loadBrokerConfig({})).toEqual({
       host: '127.0.0.1', mqttPort: 1883, wsPort: 9001, httpPort: 9102, tls: undefined,
       persistence: { kind: 'level', dataDir: '.bonker/broker' }, users: undefined, allowAnonymous: true, topicPrefix: 'bonker',
+      limits: { maxConnectBytes: 16384, maxPacketBytes: 262144, maxConnections: 500, connectTimeoutMs: 10000 },
     });
   });
 
@@ -98,6 +99,51 @@ describe('loadBrokerConfig', () => {
     expect(problemsOf(() => loadBrokerConfig({ BONKER_USERS_FILE: '/nonexistent/users.json' }))[0]).toMatch(/cannot be read \(ENOENT\)/);
     const path = await usersFile('{ users: [');
     expect(problemsOf(() => loadBrokerConfig({ BONKER_USERS_FILE: path }))[0]).toMatch(/not valid JSON/);
+  });
+});
+
+describe('broker limits', () => {
+  it('takes each limit from its variable', () => {
+    const env = {
+      BONKER_BROKER_MAX_CONNECT_BYTES: '1024', BONKER_BROKER_MAX_PACKET_BYTES: '1024',
+      BONKER_BROKER_MAX_CONNECTIONS: '20', BONKER_BROKER_CONNECT_TIMEOUT_MS: '250',
+    };
+    expect(loadBrokerConfig(env).limits).toEqual({ maxConnectBytes: 1024, maxPacketBytes: 1024, maxConnections: 20, connectTimeoutMs: 250 });
+  });
+
+  it('reports every bad limit at once, with the range expected', () => {
+    const problems = problemsOf(() =>
+      loadBrokerConfig({
+        BONKER_BROKER_MAX_CONNECT_BYTES: '16k', BONKER_BROKER_MAX_PACKET_BYTES: '0',
+        BONKER_BROKER_MAX_CONNECTIONS: '2.5', BONKER_BROKER_CONNECT_TIMEOUT_MS: '-1',
+      }),
+    );
+    expect(problems).toEqual([
+      'BONKER_BROKER_MAX_CONNECT_BYTES: expected a whole number of bytes from 64 to 268435460',
+      'BONKER_BROKER_MAX_PACKET_BYTES: expected a whole number of bytes from 64 to 268435460',
+      'BONKER_BROKER_MAX_CONNECTIONS: expected a whole number of connections from 1 to 1000000',
+      'BONKER_BROKER_CONNECT_TIMEOUT_MS: expected a whole number of milliseconds from 100 to 600000',
+    ]);
+  });
+
+  it('refuses 0, and sizes beyond what MQTT can express', () => {
+    expect(problemsOf(() => loadBrokerConfig({ BONKER_BROKER_MAX_CONNECTIONS: '0' }))).toEqual([
+      expect.stringMatching(/^BONKER_BROKER_MAX_CONNECTIONS: expected a whole number/),
+    ]);
+    expect(problemsOf(() => loadBrokerConfig({ BONKER_BROKER_MAX_PACKET_BYTES: '268435461' }))).toEqual([
+      expect.stringMatching(/^BONKER_BROKER_MAX_PACKET_BYTES: expected a whole number of bytes from 64 to 268435460/),
+    ]);
+  });
+
+  it('wants the packet limit at least as large as the CONNECT limit, reported beside other problems', () => {
+    const problems = problemsOf(() =>
+      loadBrokerConfig({ BONKER_BROKER_MAX_CONNECT_BYTES: '4096', BONKER_BROKER_MAX_PACKET_BYTES: '1024', BONKER_BROKER_WS_PORT: 'on' }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^BONKER_BROKER_WS_PORT: /),
+      'BONKER_BROKER_MAX_PACKET_BYTES: 1024 is below BONKER_BROKER_MAX_CONNECT_BYTES (4096); ' +
+        'expected at least that, because the CONNECT limit is the stricter one, before authentication',
+    ]);
   });
 });
 

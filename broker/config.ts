@@ -1,4 +1,4 @@
-// Broker settings from BONKER_* variables: listeners, TLS, persistence, users file, and who may connect anonymously.
+// Broker settings from BONKER_* variables: listeners, TLS, persistence, users file, who may connect anonymously, limits.
 import { accessSync, constants } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, envValue, isLoopbackHost, parseEnv, topicPrefixSchema, DEFAULT_TOPIC_PREFIX, type Env } from '../contract/index.ts';
@@ -24,6 +24,27 @@ const portOrOff = (fallback: number) =>
 
 const optionalPath = z.string().min(1).optional();
 
+/** A whole number in [min, max]; `expected` in the message names the unit. */
+const wholeNumber = (fallback: number, min: number, max: number, unit: string) => {
+  const expected = `expected a whole number of ${unit} from ${min} to ${max}`;
+  return z.coerce.number({ error: expected }).int(expected).min(min, expected).max(max, expected).default(fallback);
+};
+
+// The largest packet MQTT 3.1.1 can express: a 4-byte remaining length of 268,435,455 plus the 5 header bytes [MQTT-2.2.3].
+const MQTT_MAX_PACKET_BYTES = 268_435_460;
+// Smaller than any real CONNECT (14 bytes with an empty client id) is a typo, not a policy.
+const MIN_PACKET_BYTES = 64;
+
+const limitsEnvShape = {
+  // A CONNECT is client id + username + password + will: a few hundred bytes; 16 KiB leaves room for a long will.
+  BONKER_BROKER_MAX_CONNECT_BYTES: wholeNumber(16_384, MIN_PACKET_BYTES, MQTT_MAX_PACKET_BYTES, 'bytes'),
+  // Bonks are under 1 KB and Home Assistant discovery configs a few KB; aedes itself has no limit at all.
+  BONKER_BROKER_MAX_PACKET_BYTES: wholeNumber(262_144, MIN_PACKET_BYTES, MQTT_MAX_PACKET_BYTES, 'bytes'),
+  // Aedes costs about 55 KiB per client and this runs on a Pi.
+  BONKER_BROKER_MAX_CONNECTIONS: wholeNumber(500, 1, 1_000_000, 'connections'),
+  BONKER_BROKER_CONNECT_TIMEOUT_MS: wholeNumber(10_000, 100, 600_000, 'milliseconds'),
+};
+
 export const brokerEnvShape = {
   BONKER_BROKER_HOST: envValue.host('127.0.0.1'),
   BONKER_BROKER_PORT: envValue.port(1883),
@@ -36,7 +57,19 @@ export const brokerEnvShape = {
   BONKER_DATA_DIR: z.string().min(1).default('.bonker/broker'),
   BONKER_USERS_FILE: optionalPath,
   BONKER_TOPIC_PREFIX: topicPrefixSchema.default(DEFAULT_TOPIC_PREFIX),
+  ...limitsEnvShape,
 };
+
+/** What one connection may cost the broker; sizes count whole packets, fixed header included. */
+export interface BrokerLimits {
+  /** The first packet, CONNECT, read before the client is authenticated. */
+  maxConnectBytes: number;
+  maxPacketBytes: number;
+  /** Shared by the MQTT TCP, TLS and WebSocket listeners. */
+  maxConnections: number;
+  /** For CONNECT to arrive; a TLS handshake and a WebSocket upgrade request each get as long again. */
+  connectTimeoutMs: number;
+}
 
 export interface BrokerConfig {
   host: string;
@@ -51,6 +84,7 @@ export interface BrokerConfig {
   users: User[] | undefined;
   allowAnonymous: boolean;
   topicPrefix: string;
+  limits: BrokerLimits;
 }
 
 export function loadBrokerConfig(env: Env): BrokerConfig {
@@ -64,7 +98,8 @@ export function loadBrokerConfig(env: Env): BrokerConfig {
   );
   const host = raw?.BONKER_BROKER_HOST ?? (env.BONKER_BROKER_HOST || '127.0.0.1');
   const users = usersOf(env.BONKER_USERS_FILE || undefined, host, problems);
-  if (problems.length || !raw) throw new ConfigError(problems);
+  const limits = limitsOf(env, problems);
+  if (problems.length || !raw || !limits) throw new ConfigError(problems);
   return {
     host: raw.BONKER_BROKER_HOST,
     mqttPort: raw.BONKER_BROKER_PORT,
@@ -75,7 +110,27 @@ export function loadBrokerConfig(env: Env): BrokerConfig {
     users,
     allowAnonymous: users === undefined,
     topicPrefix: raw.BONKER_TOPIC_PREFIX,
+    limits,
   };
+}
+
+function limitsOf(env: Env, problems: string[]): BrokerLimits | undefined {
+  // Parsed apart so that the comparison runs even when an unrelated variable is bad; a bad limit itself was already
+  // reported by the whole schema, hence the discarded problems.
+  const raw = collectProblems(() => parseEnv(limitsEnvShape, env), []);
+  if (!raw) return undefined;
+  const limits = {
+    maxConnectBytes: raw.BONKER_BROKER_MAX_CONNECT_BYTES,
+    maxPacketBytes: raw.BONKER_BROKER_MAX_PACKET_BYTES,
+    maxConnections: raw.BONKER_BROKER_MAX_CONNECTIONS,
+    connectTimeoutMs: raw.BONKER_BROKER_CONNECT_TIMEOUT_MS,
+  };
+  if (limits.maxPacketBytes >= limits.maxConnectBytes) return limits;
+  problems.push(
+    `BONKER_BROKER_MAX_PACKET_BYTES: ${limits.maxPacketBytes} is below BONKER_BROKER_MAX_CONNECT_BYTES ` +
+      `(${limits.maxConnectBytes}); expected at least that, because the CONNECT limit is the stricter one, before authentication`,
+  );
+  return undefined;
 }
 
 const PERSISTENCE_EXPECTED = `expected one of ${PERSISTENCE_KINDS.join(', ')}, or redis://host:port[/db] (several brokers)`;

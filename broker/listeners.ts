@@ -1,13 +1,17 @@
-// The broker's sockets: MQTT over TCP, WebSocket and TLS, and the HTTP server for /healthz and /metrics.
+// The broker's sockets: MQTT over TCP, WebSocket and TLS behind the resource limits, and HTTP for /healthz and /metrics.
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Aedes } from 'aedes';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { BrokerConfig } from './config.ts';
+import type { BrokerConfig, BrokerLimits } from './config.ts';
+import { createConnectionBudget, type ConnectionBudget } from './connection-budget.ts';
+import type { LimitRefusals } from './limit-refusals.ts';
+import { guardPacketSizes, type PacketSizeGuard } from './packet-size-guard.ts';
 
 export interface Listener {
   name: 'mqtt' | 'ws' | 'tls' | 'http';
@@ -15,13 +19,35 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+export interface ListenerDeps {
+  registry: Registry;
+  refusals: LimitRefusals;
+}
+
+/** What every MQTT listener shares: the limits, one connection budget, and the hand-over to aedes. */
+interface Mqtt {
+  limits: BrokerLimits;
+  budget: ConnectionBudget;
+  refusals: LimitRefusals;
+  serve(stream: Duplex, remoteAddress: string | undefined, req?: IncomingMessage): PacketSizeGuard;
+}
+
 /** Starts the listeners the config asks for; if one fails, the ones already started are closed again. */
-export async function startListeners(config: BrokerConfig, aedes: Aedes, registry: Registry): Promise<Listener[]> {
+export async function startListeners(config: BrokerConfig, aedes: Aedes, { registry, refusals }: ListenerDeps): Promise<Listener[]> {
+  const { limits } = config;
+  const budget = createConnectionBudget(limits.maxConnections, (socket) =>
+    refusals.refused('connections', { remoteAddress: socket.remoteAddress, maxConnections: limits.maxConnections }),
+  );
+  const serve: Mqtt['serve'] = (stream, remoteAddress, req) =>
+    guardPacketSizes(stream, aedes.handle(stream, req), limits, (refusal, receivedBytes) =>
+      refusals.refused(refusal.limit, { remoteAddress, ...refusal, receivedBytes }),
+    );
+  const mqtt: Mqtt = { limits, budget, refusals, serve };
   const started: Listener[] = [];
   const plan: [boolean, () => Promise<Listener>][] = [
-    [true, () => listenMqtt(aedes, config.host, config.mqttPort)],
-    [config.wsPort !== undefined, () => listenWebSocket(aedes, config.host, config.wsPort!)],
-    [config.tls !== undefined, () => listenTls(aedes, config.host, config.tls!)],
+    [true, () => listenMqtt(mqtt, config.host, config.mqttPort)],
+    [config.wsPort !== undefined, () => listenWebSocket(mqtt, config.host, config.wsPort!)],
+    [config.tls !== undefined, () => listenTls(mqtt, config.host, config.tls!)],
     [config.httpPort !== undefined, () => listenHttp(registry, config.host, config.httpPort!)],
   ];
   try {
@@ -36,34 +62,65 @@ export async function startListeners(config: BrokerConfig, aedes: Aedes, registr
 // Nagle would hold the first small packets of a connection for up to 40 ms (FACTS.md); a bonk is a small packet.
 const noDelay = (socket: net.Socket) => socket.setNoDelay(true);
 
-function listenMqtt(aedes: Aedes, host: string, port: number): Promise<Listener> {
+function listenMqtt(mqtt: Mqtt, host: string, port: number): Promise<Listener> {
   const server = net.createServer((socket) => {
+    if (socket.destroyed) return; // over the connection budget
     noDelay(socket);
-    aedes.handle(socket);
+    mqtt.serve(socket, socket.remoteAddress);
   });
-  return listen('mqtt', server, host, port);
+  return listen('mqtt', server, host, port, mqtt.budget);
 }
 
-async function listenTls(aedes: Aedes, host: string, settings: NonNullable<BrokerConfig['tls']>): Promise<Listener> {
+async function listenTls(mqtt: Mqtt, host: string, settings: NonNullable<BrokerConfig['tls']>): Promise<Listener> {
   const [cert, key] = await Promise.all([readFile(settings.certPath), readFile(settings.keyPath)]);
-  const server = tls.createServer({ cert, key }, (socket) => {
+  const handshakeTimeout = mqtt.limits.connectTimeoutMs;
+  const server = tls.createServer({ cert, key, handshakeTimeout }, (socket) => {
     noDelay(socket);
-    aedes.handle(socket);
+    mqtt.serve(socket, socket.remoteAddress);
   });
-  return listen('tls', server, host, settings.port);
+  // Node only reports a handshake timeout (or any failed handshake) here and leaves the socket open: close it.
+  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
+      mqtt.refusals.refused('connect_timeout', { remoteAddress: socket.remoteAddress, listener: 'tls', timeoutMs: handshakeTimeout });
+    }
+    socket.destroy();
+  });
+  return listen('tls', server, host, settings.port, mqtt.budget);
 }
 
-async function listenWebSocket(aedes: Aedes, host: string, port: number): Promise<Listener> {
-  const server = http.createServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n'));
-  const wss = new WebSocketServer({ server });
+async function listenWebSocket(mqtt: Mqtt, host: string, port: number): Promise<Listener> {
+  const timeoutMs = mqtt.limits.connectTimeoutMs;
+  const server = http.createServer(
+    // The upgrade request falls under the CONNECT deadline too; Node checks it every connectionsCheckingInterval.
+    { headersTimeout: timeoutMs, requestTimeout: timeoutMs, connectionsCheckingInterval: Math.min(1_000, timeoutMs) },
+    (_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n'),
+  );
+  // With a listener here Node leaves the answer to us; this answers as Node would, and counts the timeouts.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex & Partial<net.Socket>) => {
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (timedOut) mqtt.refusals.refused('connect_timeout', { remoteAddress: socket.remoteAddress, listener: 'ws', timeoutMs });
+    const status = timedOut ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    socket.destroy();
+  });
+  // ws buffers a whole message before the guard sees its first byte, and its default maxPayload is 100 MiB: a message
+  // holds one packet at most (a packet limit includes its header), more only for a client batching small packets.
+  const wss = new WebSocketServer({ server, maxPayload: mqtt.limits.maxPacketBytes });
   wss.on('connection', (socket, req) => {
     noDelay(req.socket);
+    const remoteAddress = req.socket.remoteAddress;
     const stream = createWebSocketStream(socket);
     // A peer that vanishes makes the stream error; aedes closes the client on 'close' already.
     stream.on('error', () => stream.destroy());
-    aedes.handle(stream, req);
+    const guard = mqtt.serve(stream, remoteAddress, req);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A client that sends a packet in several messages may already have been cut by the guard for its header.
+      if (error.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || guard.refused) return;
+      const limit = guard.pastConnect ? 'packet_size' : 'connect_size';
+      mqtt.refusals.refused(limit, { remoteAddress, websocketMessageOver: mqtt.limits.maxPacketBytes, receivedBytes: guard.receivedBytes });
+    });
   });
-  const listener = await listen('ws', server, host, port);
+  const listener = await listen('ws', server, host, port, mqtt.budget);
   return {
     ...listener,
     close: async () => {
@@ -88,7 +145,9 @@ function listenHttp(registry: Registry, host: string, port: number): Promise<Lis
   return listen('http', server, host, port);
 }
 
-function listen(name: Listener['name'], server: net.Server, host: string, port: number): Promise<Listener> {
+function listen(name: Listener['name'], server: net.Server, host: string, port: number, budget?: ConnectionBudget): Promise<Listener> {
+  // First of the 'connection' listeners, so a socket over the budget is gone before TLS or HTTP spend anything on it.
+  if (budget) server.prependListener('connection', (socket: net.Socket) => void budget.admit(socket));
   // Sockets that never sent CONNECT are not aedes clients; without tracking them close() would wait for their timeout.
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => {

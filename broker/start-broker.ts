@@ -8,6 +8,7 @@ import { createAuthHooks, type AuthHooks } from './auth-hooks.ts';
 import type { BrokerConfig } from './config.ts';
 import { startListeners, type Listener } from './listeners.ts';
 import { createBrokerMetrics } from './metrics.ts';
+import { createLimitRefusals, watchConnectTimeouts } from './limit-refusals.ts';
 import { installExactDedupe, type DedupableClient } from './exact-dedupe.ts';
 import { createOrderedPersistence, type OrderedPersistence } from './ordered-persistence.ts';
 import { keepCleanSessionIncomingInMemory } from './clean-session-incoming.ts';
@@ -41,6 +42,7 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   const log = logger.child({ module: 'broker' });
   const metrics = createBrokerMetrics();
+  const refusals = createLimitRefusals({ logger: log, count: metrics.limitRefused });
   const { inspectConnect, ...authHooks } = createAuthHooks({
     users: config.users,
     acl: createAcl(createTopics(config.topicPrefix)),
@@ -57,13 +59,16 @@ export async function startBroker(
     aedes = await Aedes.createBroker({
       // With Redis, brokers sharing the store share the emitter; aedes closes it in close().
       ...(backend.mq ? { mq: backend.mq as never } : {}),
+      // aedes' default is 30 s; an idle socket holds a connection slot until then.
+      connectTimeout: config.limits.connectTimeoutMs,
       ...authHooks,
       ...deliveryHooks(persistence, overrides.raceGuards ?? true, () => metrics.forwarded(), inspectConnect),
     });
     metrics.observe(aedes, persistence.queuedMessages);
     dropStaleWills(aedes, persistence as never, log);
     logEvents(aedes, log);
-    listeners = await startListeners(config, aedes, metrics.registry);
+    watchConnectTimeouts(aedes, refusals, config.limits.connectTimeoutMs);
+    listeners = await startListeners(config, aedes, { registry: metrics.registry, refusals });
   } catch (error) {
     await stop(aedes, [], persistence.destroy);
     if (!aedes) backend.mq?.close(() => {});
@@ -83,7 +88,11 @@ export async function startBroker(
     ...optional('wsPort', port('ws')),
     ...optional('tlsPort', port('tls')),
     ...optional('httpPort', port('http')),
-    close: () => (closing ??= stop(broker, listeners, persistence.destroy).then(() => log.info('broker closed'))),
+    close: () =>
+      (closing ??= stop(broker, listeners, persistence.destroy).then(() => {
+        refusals.close();
+        log.info('broker closed');
+      })),
   };
 }
 
