@@ -22,6 +22,8 @@ export interface Listener {
 export interface ListenerDeps {
   registry: Registry;
   refusals: LimitRefusals;
+  /** For /readyz: undefined when the broker can take bonks, else why not. */
+  notReady(): string | undefined;
 }
 
 /** What every MQTT listener shares: the limits, one connection budget, and the hand-over to aedes. */
@@ -33,7 +35,7 @@ interface Mqtt {
 }
 
 /** Starts the listeners the config asks for; if one fails, the ones already started are closed again. */
-export async function startListeners(config: BrokerConfig, aedes: Aedes, { registry, refusals }: ListenerDeps): Promise<Listener[]> {
+export async function startListeners(config: BrokerConfig, aedes: Aedes, { registry, refusals, notReady }: ListenerDeps): Promise<Listener[]> {
   const { limits } = config;
   const budget = createConnectionBudget(limits.maxConnections, (socket) =>
     refusals.refused('connections', { remoteAddress: socket.remoteAddress, maxConnections: limits.maxConnections }),
@@ -48,7 +50,7 @@ export async function startListeners(config: BrokerConfig, aedes: Aedes, { regis
     [true, () => listenMqtt(mqtt, config.host, config.mqttPort)],
     [config.wsPort !== undefined, () => listenWebSocket(mqtt, config.host, config.wsPort!)],
     [config.tls !== undefined, () => listenTls(mqtt, config.host, config.tls!)],
-    [config.httpPort !== undefined, () => listenHttp(registry, config.host, config.httpPort!)],
+    [config.httpPort !== undefined, () => listenHttp(registry, notReady, config.host, config.httpPort!)],
   ];
   try {
     for (const [wanted, start] of plan) if (wanted) started.push(await start());
@@ -131,11 +133,16 @@ async function listenWebSocket(mqtt: Mqtt, host: string, port: number): Promise<
   };
 }
 
-function listenHttp(registry: Registry, host: string, port: number): Promise<Listener> {
+/** /healthz: the process answers (liveness); /readyz: it can also store bonks (readiness); /metrics. */
+function listenHttp(registry: Registry, notReady: ListenerDeps['notReady'], host: string, port: number): Promise<Listener> {
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://broker').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    if (path === '/readyz') {
+      const reason = notReady();
+      return void res.writeHead(reason ? 503 : 200, { 'content-type': 'text/plain' }).end(reason ? `not ready: ${reason}\n` : 'ready\n');
+    }
     if (path !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),

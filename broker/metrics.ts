@@ -1,6 +1,7 @@
 // Prometheus metrics of one broker, in a Registry of its own (several brokers in one process must not collide).
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Aedes } from 'aedes';
+import type { StoreHealth } from './store-health.ts';
 
 /** `client_id`: a user connecting with a client id that is not its own (or an empty id with a persistent session). */
 export type RefusalKind = 'connect' | 'client_id' | 'publish' | 'subscribe';
@@ -16,8 +17,10 @@ export interface BrokerMetrics {
   limitRefused(limit: LimitKind): void;
   /** Counts one message forwarded to one client; called from aedes' authorizeForward, which runs per delivery. */
   forwarded(): void;
+  /** Counts one failed call into the store (store-health.ts). */
+  storeFailed(operation: string): void;
   /** Hooks the broker's events and gauges up; call once the broker exists. */
-  observe(aedes: Aedes, queuedMessages: () => number): void;
+  observe(aedes: Aedes, queuedMessages: () => number, store: StoreHealth): void;
 }
 
 export function createBrokerMetrics(): BrokerMetrics {
@@ -49,12 +52,27 @@ export function createBrokerMetrics(): BrokerMetrics {
     registers: [registry],
   });
   for (const limit of LIMIT_KINDS) limitRefusals.inc({ limit }, 0);
+  const storeFailures = new Counter({
+    name: 'bonker_broker_store_failures_total',
+    help: 'Calls into the broker\'s store (LevelDB, Redis) that failed, by operation; while they fail, /readyz answers 503',
+    labelNames: ['operation'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     refused: (kind) => refusals.inc({ kind }),
+    storeFailed: (operation) => storeFailures.inc({ operation }),
     limitRefused: (limit) => limitRefusals.inc({ limit }),
     forwarded: () => messagesOut.inc(),
-    observe(aedes, queuedMessages) {
+    observe(aedes, queuedMessages, store) {
+      new Gauge({
+        name: 'bonker_broker_store_ok',
+        help: '1 while the broker\'s store takes writes, 0 from a failed write until a write succeeds again',
+        registers: [registry],
+        collect() {
+          this.set(store.failing() ? 0 : 1);
+        },
+      });
       aedes.on('publish', (_packet, client) => {
         if (client) messagesIn.inc();
       });

@@ -16,6 +16,7 @@ import { writeOutgoingUpdatesBehind } from './write-behind-update.ts';
 import { describePersistence, openBackend } from './persistence.ts';
 import { createReplayGuard, type ReplayClient } from './replay-guard.ts';
 import { dropStaleWills } from './stale-wills.ts';
+import { watchStoreHealth, type StoreFailure } from './store-health.ts';
 
 export interface RunningBroker {
   aedes: Aedes;
@@ -50,8 +51,9 @@ export async function startBroker(
     onRefused: metrics.refused,
   });
   const backend = await openBackend(config.persistence, log);
+  const store = watchStoreHealth(backend.persistence, { logger: log, onFailure: metrics.storeFailed });
   const persistence = keepCleanSessionIncomingInMemory(
-    writeOutgoingUpdatesBehind(createOrderedPersistence(backend.persistence, { ordered: overrides.orderOutgoing ?? true }), log),
+    writeOutgoingUpdatesBehind(createOrderedPersistence(store.persistence, { ordered: overrides.orderOutgoing ?? true }), log),
   );
   let aedes: Aedes | undefined;
   let listeners: Listener[] = [];
@@ -64,11 +66,15 @@ export async function startBroker(
       ...authHooks,
       ...deliveryHooks(persistence, overrides.raceGuards ?? true, () => metrics.forwarded(), inspectConnect),
     });
-    metrics.observe(aedes, persistence.queuedMessages);
+    metrics.observe(aedes, persistence.queuedMessages, store.health);
     dropStaleWills(aedes, persistence as never, log);
     logEvents(aedes, log);
     watchConnectTimeouts(aedes, refusals, config.limits.connectTimeoutMs);
-    listeners = await startListeners(config, aedes, { registry: metrics.registry, refusals });
+    listeners = await startListeners(config, aedes, {
+      registry: metrics.registry,
+      refusals,
+      notReady: () => describeStoreFailure(store.health.failing()),
+    });
   } catch (error) {
     await stop(aedes, [], persistence.destroy);
     if (!aedes) backend.mq?.close(() => {});
@@ -145,6 +151,11 @@ function logEvents(aedes: Aedes, log: Logger): void {
   aedes.on('connectionError', (_client, error) => log.debug({ err: error.message }, 'connection error'));
   // aedes emits 'error' when the persistence fails in the publish path ("is this really recoverable?", aedes.js).
   (aedes as EventEmitter).on('error', (error: Error) => log.error({ err: error.message }, 'broker error'));
+}
+
+function describeStoreFailure(failure: StoreFailure | undefined): string | undefined {
+  if (!failure) return undefined;
+  return `cannot store (${failure.operation}: ${failure.cause}; ${failure.count} failures since ${new Date(failure.since).toISOString()})`;
 }
 
 function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
