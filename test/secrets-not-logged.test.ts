@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hashPassword } from '../broker/passwords.ts';
+import { newClientId } from '../contract/index.ts';
 import { signBody } from '../edge/signature.ts';
 import { fixtures } from './fixtures/index.ts';
 import { startBonker, type BonkerProcess } from './helpers/child-process.ts';
@@ -104,7 +105,9 @@ it('no secret appears in any output of broker, edge or device', async () => {
     .connectAsync(brokerUrl, { username: 'tux', password: SECRETS.wrongMqtt, reconnectPeriod: 0, protocolVersion: 4 })
     .then((c) => c.endAsync().then(() => 'connected'), (error: Error) => error.message);
   expect(refused).toMatch(/Not authorized|Bad username or password/i);
-  const admin = await mqtt.connectAsync(brokerUrl, { username: 'admin', password: SECRETS.adminMqtt, protocolVersion: 4 });
+  const admin = await mqtt.connectAsync(brokerUrl, {
+    username: 'admin', password: SECRETS.adminMqtt, protocolVersion: 4, clientId: newClientId('admin'),
+  });
   await admin.endAsync();
   // The good notifications reached the servo: the chain really ran with every credential in use.
   await device.waitForLog((l) => l.msg === 'bonk', 15_000);
