@@ -47,6 +47,10 @@ describe('infra/alertmanager', () => {
     expect(webhook.http_config.authorization).toEqual({ type: 'Bearer', credentials_file: expect.stringMatching(/^\//) });
   });
 
+  it('continues past the bonker route, so the alert still reaches the routes after it (the pager)', () => {
+    expect(route.continue).toBe(true);
+  });
+
   it('does not cut alerts with a low max_alerts (cut alerts are never delivered)', () => {
     expect(webhook.max_alerts ?? 0).toBe(0);
   });
@@ -55,6 +59,8 @@ describe('infra/alertmanager', () => {
     expect(keysOf(amConfig.spec).filter((k) => k.includes('_'))).toEqual([]);
     const spec = amConfig.spec;
     expect(spec.route.groupBy).toEqual(route.group_by);
+    // The operator forces it on an AlertmanagerConfig's top-level route; the object says so itself.
+    expect(spec.route.continue).toBe(true);
     expect(spec.route.matchers).toEqual([{ name: 'alertname', matchType: '=', value: rules!.groups[0].rules[0].alert }]);
     const hook = spec.receivers[0].webhookConfigs[0];
     expect(hook).toMatchObject({ sendResolved: true, maxAlerts: 0 });
