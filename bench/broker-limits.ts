@@ -130,7 +130,8 @@ async function idleFigure(label: string, env: Record<string, string>, deadlineMs
     const connectMs = performance.now() - arrival;
     await subscriber.subscribeAsync('bench/idle', { qos: 1 });
     const relay = await relayMs(subscriber, subscriber, 'bench/idle');
-    await sleep(Math.max(0, deadlineMs + 3_000 - (performance.now() - started)));
+    // Until the last socket opened has had its deadline, plus time for the broker to act on it.
+    await sleep(Math.max(0, started + openedMs + deadlineMs + 3_000 - performance.now()));
     const at = (from: number, to: number) => closedAfterMs.filter((ms) => ms !== undefined && ms >= from && ms < to).length;
     const open = closedAfterMs.filter((ms) => ms === undefined).length;
     const after = rssMb(broker.pid);

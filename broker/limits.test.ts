@@ -173,32 +173,39 @@ describe('maximum packet size, checked from the fixed header', () => {
 });
 
 describe('maximum connections', () => {
-  it('closes the sockets over the budget at once, counts them, and admits a client once slots are free', async () => {
+  it('makes room by closing the oldest sockets that never logged in, so idle sockets cannot lock clients out', async () => {
     const { broker, refusals, cutLines } = await startLimited({ BONKER_BROKER_MAX_CONNECTIONS: '20' });
     const closes = new EventEmitter();
-    let closed = 0;
-    const sockets = await Promise.all(
-      Array.from({ length: 25 }, async (_, i) => {
-        // TCP and WebSocket ports draw on the same budget.
-        const socket = await rawSocket(i % 2 ? broker.wsPort! : broker.mqttPort);
-        socket.once('close', () => (closed++, closes.emit('close')));
-        return socket;
-      }),
-    );
-    // Well inside the 10 s CONNECT deadline: these are the budget's doing.
-    await waitUntil(closes, 'close', () => closed === 5, 2_000);
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 25; i++) {
+      // TCP and WebSocket ports draw on the same budget. One at a time, so "oldest" is well defined.
+      const socket = await rawSocket(i % 2 ? broker.wsPort! : broker.mqttPort);
+      socket.once('close', () => closes.emit('close'));
+      sockets.push(socket);
+    }
+    // Well inside the 10 s CONNECT deadline: these are the budget's doing, and the five oldest went.
+    await waitUntil(closes, 'close', () => sockets.filter((s) => s.destroyed).length === 5, 2_000);
+    expect(sockets.map((s) => s.destroyed)).toEqual(sockets.map((_, i) => i < 5));
     expect(await refusals('connections')).toBe(5);
-    expect(cutLines()[0]?.obj).toEqual({ limit: 'connections', remoteAddress: '127.0.0.1', maxConnections: 20 });
-    const open = sockets.filter((socket) => !socket.destroyed);
-    expect(open).toHaveLength(20);
+    expect(cutLines()[0]?.obj).toEqual({ limit: 'connections', remoteAddress: '127.0.0.1', maxConnections: 20, cut: 'evicted' });
 
-    for (const socket of open.slice(0, 3)) socket.destroy();
-    // The broker sees those closes a moment later; a client that is refused meanwhile retries, as real ones do.
-    const late = await client(`mqtt://127.0.0.1:${broker.mqttPort}`, { reconnectPeriod: 50 });
-    await late.subscribeAsync(topic);
-    const arrived = waitForEvent(asEmitter(late), 'message');
-    await late.publishAsync(topic, 'admitted');
-    await arrived;
+    // With the budget full of idle sockets, real clients still get in at once and relay.
+    await relays(broker);
+  });
+
+  it('never evicts a logged-in client: when every slot is logged in, the newcomer is refused', async () => {
+    const { broker, refusals } = await startLimited({ BONKER_BROKER_MAX_CONNECTIONS: '5' });
+    const url = `mqtt://127.0.0.1:${broker.mqttPort}`;
+    const clients = await Promise.all(Array.from({ length: 5 }, () => client(url)));
+    const late = await rawSocket(broker.mqttPort);
+    if (!late.destroyed) await waitForEvent(late, 'close');
+    expect(await refusals('connections')).toBe(1);
+    expect(clients.every((c) => c.connected)).toBe(true);
+
+    // A freed slot is taken by the next client.
+    await clients[0]!.endAsync();
+    const next = await client(url, { reconnectPeriod: 50 });
+    expect(next.connected).toBe(true);
   });
 });
 

@@ -37,9 +37,14 @@ interface Mqtt {
 /** Starts the listeners the config asks for; if one fails, the ones already started are closed again. */
 export async function startListeners(config: BrokerConfig, aedes: Aedes, { registry, refusals, notReady }: ListenerDeps): Promise<Listener[]> {
   const { limits } = config;
-  const budget = createConnectionBudget(limits.maxConnections, (socket) =>
-    refusals.refused('connections', { remoteAddress: socket.remoteAddress, maxConnections: limits.maxConnections }),
+  const budget = createConnectionBudget(limits.maxConnections, (socket, why) =>
+    refusals.refused('connections', { remoteAddress: socket.remoteAddress, maxConnections: limits.maxConnections, cut: why }),
   );
+  // aedes emits 'client' once a CONNECT is accepted (authenticated); WebSocket clients carry their HTTP request.
+  aedes.on('client', (client) => {
+    const { req, conn } = client as unknown as { req?: IncomingMessage; conn: Partial<net.Socket> };
+    budget.loggedIn(req?.socket ?? conn);
+  });
   const serve: Mqtt['serve'] = (stream, remoteAddress, req) =>
     guardPacketSizes(stream, aedes.handle(stream, req), limits, (refusal, receivedBytes) =>
       refusals.refused(refusal.limit, { remoteAddress, ...refusal, receivedBytes }),
