@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/interop/**/*.test.ts'],
-    globalSetup: ['test/interop/require-programs.ts'],
+    globalSetup: ['test/build-dist.ts', 'test/interop/require-programs.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

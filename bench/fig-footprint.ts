@@ -1,6 +1,7 @@
 // Figure 5: the device agent's footprint (RSS, idle CPU, start-up) beside a bare `node` and a bare mqtt.js client.
 import mqtt, { type MqttClient } from 'mqtt';
-import { buildDevice, deviceUnitCommand } from '../build/device.ts';
+import { buildCli } from '../build/bundles.ts';
+import { deviceUnitCommand } from '../build/device.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { FAST_DEVICE_ENV } from './fig-latency.ts';
 import { cpuMs, ROOT, rssMb, startPlain, startRole, untilEvent } from './proc.ts';
@@ -48,8 +49,9 @@ function waitForMessages(client: MqttClient, topic: string, count: number, timeo
 }
 
 export async function footprintFigure(options: FootprintOptions): Promise<Row[]> {
-  // The unit runs the bundle `npm run build:device` makes; build it from the sources being measured.
-  const agentArgs = deviceUnitCommand(await buildDevice());
+  // The unit runs dist/cli/device.cjs through bin/oom-bonker.js; build it from the sources being measured.
+  await buildCli();
+  const agentArgs = deviceUnitCommand();
   const shown = `node ${agentArgs.map((arg) => arg.replace(ROOT, '')).join(' ')}`;
   const broker = await startRole('broker', { BONKER_LOG_LEVEL: 'warn' });
   const url = `mqtt://127.0.0.1:${broker.ready.port}`;

@@ -10,6 +10,7 @@ import { relayFigure } from './fig-relay.ts';
 import { workersFigure } from './workers-latency.ts';
 import { footprintFigure } from './fig-footprint.ts';
 import { stormFigure } from './fig-storm.ts';
+import { piBudgetFigure } from './fig-pi-budget.ts';
 import { renderTable, type Row } from './stats.ts';
 
 const smoke = process.argv.includes('--smoke');
@@ -22,6 +23,9 @@ const FIGURES: [id: string, name: string, run: () => Promise<Row[]>][] = [
   ['4', 'workers', () => workersFigure(smoke ? 10 : 200, smoke ? 2 : 20)],
   ['5', 'device footprint', () => footprintFigure(smoke ? { bonks: 20, idleS: 1 } : { bonks: 1_000, idleS: 60 })],
   ['6', 'storm', () => stormFigure(smoke ? { alerts: 1_000, rounds: 2 } : { alerts: 1_000, rounds: 20 })],
+  ['7', 'Pi-class budget', () => piBudgetFigure(smoke
+    ? { share: 0.05, bonks: 3, idleS: 2, bonkRuns: 1, coldStart: false }
+    : { share: 0.05, bonks: 100, idleS: 60, bonkRuns: 5, coldStart: true })],
 ];
 
 const CONDITIONS = `Conditions: everything on loopback on this machine, each part in its own process (broker: bundled Aedes 1.2.0 with

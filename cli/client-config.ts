@@ -1,5 +1,5 @@
 // Settings of the CLI's own MQTT client (bonk, status, watch): it connects as the admin role.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_TOPIC_PREFIX, envValue, parseEnv, topicPrefixSchema, type Env } from '../contract/index.ts';
 
 export const clientEnvShape = {

@@ -6,10 +6,11 @@ import { createLogger } from './logger.ts';
 
 /**
  * Loaded on demand: `oom-bonker device` on a Pi must not pay for aedes, level, hono or prom-client (issue 7
- * figure 5: 130 MB RSS with every command imported up front). Only the help overview loads them all.
+ * figure 5: 130 MB RSS with every command imported up front). Only the help overview loads them all. `npm run build`
+ * (build/bundles.ts) makes one bundle per name here, cli/commands/<name>.ts's `<name>Command` alone.
  */
 export type CommandTable = Readonly<Record<string, () => Promise<Command>>>;
-const COMMANDS: CommandTable = {
+export const COMMANDS: CommandTable = {
   up: async () => (await import('./commands/up.ts')).upCommand,
   broker: async () => (await import('./commands/broker.ts')).brokerCommand,
   edge: async () => (await import('./commands/edge.ts')).edgeCommand,
@@ -27,7 +28,7 @@ export async function main(argv: string[]): Promise<void> {
   await runCli(COMMANDS, argv);
 }
 
-/** `main` over a given table: the device agent's bundle (device/main.ts) passes only its command, so holds no other. */
+/** `main` over a given table: each command's bundle (build/bundles.ts) passes only its own, so holds no other. */
 export async function runCli(commands: CommandTable, argv: string[]): Promise<void> {
   process.exitCode = await run(commands, argv);
   // Services resolve only after closing everything; short commands may leave idle sockets behind.

@@ -1,14 +1,12 @@
-// The shipped agent: build/device.ts's bundle, started with the systemd unit's node flags, bonks and stops cleanly.
+// The shipped agent: dist/cli/device.cjs (build/bundles.ts; the test setup builds it), started exactly as the systemd
+// unit starts it, bonks and stops cleanly.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { silentLogger } from '../contract/index.ts';
 import { startBroker } from '../broker/start-broker.ts';
 import { testBrokerConfig } from '../broker/test-support.ts';
-import { buildDevice, deviceUnitCommand } from '../build/device.ts';
+import { deviceUnitCommand } from '../build/device.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { FAST } from './test-agent.ts';
@@ -19,13 +17,7 @@ let broker: Awaited<ReturnType<typeof startBroker>>;
 let monitor: MqttClient;
 
 beforeAll(async () => {
-  // Inside the checkout, so the bundle finds node_modules for what it leaves out (the ws transport, pigpio). dist/
-  // does not exist yet on a fresh clone.
-  const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-  await mkdir(dist, { recursive: true });
-  const dir = await mkdtemp(path.join(dist, 'test-device-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  args = deviceUnitCommand(await buildDevice(path.join(dir, 'device', 'oom-bonker-device.js')));
+  args = deviceUnitCommand();
   broker = await startBroker(testBrokerConfig({ BONKER_BROKER_WS_PORT: '0' }), silentLogger);
   cleanups.push(broker.close);
   monitor = mqtt.connect(`mqtt://127.0.0.1:${broker.mqttPort}`, { protocolVersion: 4 });

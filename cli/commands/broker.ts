@@ -1,7 +1,7 @@
 // `oom-bonker broker`: the bundled MQTT broker alone.
 import { brokerEnvShape, loadBrokerConfig } from '../../broker/config.ts';
-import { startBroker } from '../../broker/start-broker.ts';
 import type { Command } from '../command.ts';
+import { skipPacketIdCache } from '../packet-id-cache.ts';
 import { runUntilSignal } from '../run-service.ts';
 
 export const brokerCommand: Command = {
@@ -11,6 +11,9 @@ export const brokerCommand: Command = {
   settings: Object.keys(brokerEnvShape),
   validate: (env) => void loadBrokerConfig(env),
   async run({ env, logger }) {
+    skipPacketIdCache();
+    // Imported here, not at the top: the help overview lists this command without loading Aedes.
+    const { startBroker } = await import('../../broker/start-broker.ts');
     const broker = await startBroker(loadBrokerConfig(env), logger.child({ part: 'broker' }));
     return runUntilSignal(broker, logger);
   },

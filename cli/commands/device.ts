@@ -1,6 +1,5 @@
 // `oom-bonker device`: the agent that moves the servo, as run on the Pi under systemd.
 import { deviceEnvShape, loadDeviceConfig } from '../../device/config.ts';
-import { startDevice } from '../../device/start-device.ts';
 import type { Command } from '../command.ts';
 import { runUntilSignal } from '../run-service.ts';
 
@@ -11,6 +10,8 @@ export const deviceCommand: Command = {
   settings: Object.keys(deviceEnvShape),
   validate: (env) => void loadDeviceConfig(env),
   async run({ env, logger }) {
+    // Imported here, not at the top: the help overview lists this command without loading mqtt.js and the drivers.
+    const { startDevice } = await import('../../device/start-device.ts');
     const device = await startDevice(loadDeviceConfig(env), logger.child({ part: 'device' }));
     return runUntilSignal(device, logger);
   },

@@ -1,7 +1,7 @@
 // `oom-bonker edge`: the Alertmanager webhook receiver alone, publishing to BONKER_BROKER_URL.
 import { edgeEnvShape, loadEdgeConfig } from '../../edge/config.ts';
-import { startEdge } from '../../edge/node.ts';
 import type { Command } from '../command.ts';
+import { skipPacketIdCache } from '../packet-id-cache.ts';
 import { runUntilSignal } from '../run-service.ts';
 
 export const edgeCommand: Command = {
@@ -11,6 +11,9 @@ export const edgeCommand: Command = {
   settings: Object.keys(edgeEnvShape),
   validate: (env) => void loadEdgeConfig(env),
   async run({ env, logger }) {
+    skipPacketIdCache();
+    // Imported here, not at the top: the help overview lists this command without loading Hono and prom-client.
+    const { startEdge } = await import('../../edge/node.ts');
     const edge = await startEdge(loadEdgeConfig(env), logger.child({ part: 'edge' }));
     return runUntilSignal(edge, logger);
   },

@@ -1,12 +1,12 @@
 // `oom-bonker up` (what `npm start` runs): broker, edge and a simulated device in one process, on loopback.
 import { ConfigError, isLoopbackHost, type Env } from '../../contract/index.ts';
 import { brokerEnvShape, loadBrokerConfig } from '../../broker/config.ts';
-import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
+import type { RunningBroker } from '../../broker/start-broker.ts';
 import { deviceEnvShape, loadDeviceConfig } from '../../device/config.ts';
-import { startDevice } from '../../device/start-device.ts';
 import { edgeEnvShape, loadEdgeConfig } from '../../edge/config.ts';
-import { startEdge, type RunningEdge } from '../../edge/node.ts';
+import type { RunningEdge } from '../../edge/node.ts';
 import type { Command } from '../command.ts';
+import { skipPacketIdCache } from '../packet-id-cache.ts';
 import { runUntilSignal, type Stoppable } from '../run-service.ts';
 
 export const upCommand: Command = {
@@ -17,6 +17,13 @@ export const upCommand: Command = {
   // All three at once, before anything starts, so one run reports every problem.
   validate: checkAll,
   async run({ env, logger, out }) {
+    skipPacketIdCache();
+    // Imported here, not at the top: the help overview lists this command without loading the three parts.
+    const [{ startBroker }, { startEdge }, { startDevice }] = await Promise.all([
+      import('../../broker/start-broker.ts'),
+      import('../../edge/node.ts'),
+      import('../../device/start-device.ts'),
+    ]);
     const started: Stoppable[] = [];
     const stopAll: Stoppable = {
       async close() {

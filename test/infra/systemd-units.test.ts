@@ -21,13 +21,15 @@ describe.each(PARTS)('oom-bonker-%s.service', (part) => {
     expect(one(part, 'RestartPreventExitStatus')).toBe('78');
   });
 
-  it('runs `oom-bonker <part>` (the device as its built bundle) with an EnvironmentFile in /etc/oom-bonker', () => {
-    // The agent runs as dist/device/ (npm run build:device) with memory-saving V8 flags: issue 7 figure 5.
-    const command = part === 'device'
-      ? '/usr/bin/node --max-semi-space-size=1 --lite-mode --no-expose-wasm /opt/oom-bonker/dist/device/oom-bonker-device.js'
-      : `/usr/bin/node /opt/oom-bonker/bin/oom-bonker.js ${part}`;
-    expect(one(part, 'ExecStart')).toBe(command);
+  it('runs `oom-bonker <part>` (its built bundle, dist/cli/<part>.cjs) with an EnvironmentFile in /etc/oom-bonker', () => {
+    // The agent with a small young generation, so its RSS stays flat (figure 5).
+    const flags = part === 'device' ? '--max-semi-space-size=1 ' : '';
+    expect(one(part, 'ExecStart')).toBe(`/usr/bin/node ${flags}/opt/oom-bonker/bin/oom-bonker.js ${part}`);
     expect(one(part, 'EnvironmentFile')).toBe(`/etc/oom-bonker/${part}.env`);
+  });
+
+  it('keeps V8\'s code cache of its bundle in a CacheDirectory of its own (/opt is read-only to it)', () => {
+    expect(one(part, 'CacheDirectory')).toBe(`oom-bonker/${part}`);
   });
 
   it('reports readiness with systemd-notify (Type=notify, NotifyAccess=all) and is watched', () => {
@@ -112,5 +114,53 @@ describe('oom-bonker-device-pigpiod.service (agent unprivileged, servo via pigpi
     expect(Object.keys(env).filter((k) => !SETTINGS.device.has(k))).toEqual([]);
     expect(loadDeviceConfig(env).servo).toMatchObject({ driver: 'pigpiod', pigpiod: { host: '127.0.0.1', port: 8888 } });
     expect(env.BONKER_STATE_DIR).toBe(`/var/lib/${value('StateDirectory')}`);
+  });
+});
+
+describe('oom-bonker-pi.service (everything on one Pi: `oom-bonker up` with a real servo driver)', () => {
+  const pi = parseUnit(readInfra('systemd/oom-bonker-pi.service'));
+  const service = pi.Service!;
+  const value = (key: string) => service[key]?.at(-1);
+  const env = { ...unitEnvironment(pi), ...parseEnvFile(readInfra('systemd/pi.env.example')) };
+
+  it('runs `oom-bonker up` (dist/cli/up.cjs), restarts except on bad configuration, reports readiness, is watched', () => {
+    expect(value('ExecStart')).toBe('/usr/bin/node /opt/oom-bonker/bin/oom-bonker.js up');
+    expect(value('EnvironmentFile')).toBe('/etc/oom-bonker/pi.env');
+    expect(value('Restart')).toBe('always');
+    expect(value('RestartPreventExitStatus')).toBe('78');
+    expect(value('Type')).toBe('notify');
+    expect(value('NotifyAccess')).toBe('all');
+    expect(Number(value('WatchdogSec'))).toBeGreaterThanOrEqual(10);
+    expect(value('CacheDirectory')).toBe('oom-bonker/pi');
+  });
+
+  it('replaces the one-part units instead of running beside them', () => {
+    expect(pi.Unit!.Conflicts?.join(' ').split(' ').sort()).toEqual(
+      ['oom-bonker-broker.service', 'oom-bonker-device-pigpiod.service', 'oom-bonker-device.service', 'oom-bonker-edge.service'],
+    );
+  });
+
+  it('runs unprivileged, and leaves pwm-sysfs what it needs: /sys writable, group gpio; pigpiod needs only IP', () => {
+    expect(value('DynamicUser')).toBe('yes');
+    expect(value('CapabilityBoundingSet')).toBe('');
+    expect(value('PrivateDevices')).toBe('yes');
+    expect(value('NoNewPrivileges')).toBe('yes');
+    expect(value('ProtectSystem')).toBe('strict');
+    // ProtectKernelTunables=yes would mount all of /sys read-only, /sys/class/pwm with it.
+    expect(value('ProtectKernelTunables')).toBeUndefined();
+    expect(value('SupplementaryGroups')).toBe('gpio');
+    expect(value('RestrictAddressFamilies')).toMatch(/AF_INET\b/);
+    expect(value('MemoryDenyWriteExecute')).toBeUndefined();
+  });
+
+  it('sets only settings `up` reads, and the parts accept the example: edge on the LAN with a token, broker on loopback', () => {
+    const known = new Set([...SETTINGS.broker, ...SETTINGS.edge, ...SETTINGS.device]);
+    expect(Object.keys(env).filter((key) => !known.has(key))).toEqual([]);
+    expect(loadEdgeConfig(env)).toMatchObject({ host: '0.0.0.0', auth: { token: 'REPLACE_WITH_EDGE_TOKEN' } });
+    expect(parseEnv(brokerEnvShape, env)).toMatchObject({ BONKER_BROKER_HOST: '127.0.0.1' });
+    expect(loadDeviceConfig(env).servo.driver).toBe('pwm-sysfs');
+    for (const variable of ['BONKER_DATA_DIR', 'BONKER_STATE_DIR'] as const) {
+      expect(env[variable]).toMatch(new RegExp(`^/var/lib/${value('StateDirectory')}/`));
+    }
   });
 });

@@ -79,7 +79,7 @@ describe('systemd-analyze verify', () => {
   // install it. Where node lives elsewhere (nvm, a CI image), the copy under test points at this test's node instead,
   // and says so in the test name. No other line is changed.
   const node = '/usr/bin/node';
-  it.each(['device', 'broker', 'edge'])(`accepts oom-bonker-%s.service without a warning (ExecStart node: ${process.execPath})`, async (part) => {
+  it.each(['device', 'broker', 'edge', 'pi'])(`accepts oom-bonker-%s.service without a warning (ExecStart node: ${process.execPath})`, async (part) => {
     const name = `oom-bonker-${part}.service`;
     const text = await readFile(`${INFRA}systemd/${name}`, 'utf8');
     const file = path.join(tmp.path, name);
