@@ -1,5 +1,8 @@
 // Offline checks of infra/k8s: parse, hardening, probes, limits, volumes, Secret references, settings the parts know.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import packageJson from '../../package.json' with { type: 'json' };
 import { ConfigError } from '../../contract/index.ts';
 import { parseUsersFile } from '../../broker/users-file.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
@@ -47,9 +50,14 @@ describe('infra/k8s manifests', () => {
     expect(c.resources.requests.memory).toBeDefined();
   });
 
-  it('uses one image with a clear placeholder for the edge and the broker, built by infra/k8s/Dockerfile', () => {
+  it('uses one image for the edge and the broker: this version as the release workflow pushes it, OWNER to fill in', () => {
     const images = [named('Deployment', 'oom-bonker-edge'), named('StatefulSet', 'oom-bonker-broker')].map((d) => container(d).image);
-    expect(new Set(images)).toEqual(new Set(['registry.example.com/oom-bonker:0.1.0']));
+    // The workflow pushes ghcr.io/<owner>/<repository> tagged with the version of the tag (metadata-action, semver).
+    expect(new Set(images)).toEqual(new Set([`ghcr.io/OWNER/${packageJson.name}:${packageJson.version}`]));
+    const workflow = parse(readFileSync(new URL('../../.github/workflows/release-image.yml', import.meta.url), 'utf8'));
+    const meta = workflow.jobs.image.steps.find((s: Doc) => String(s.uses).startsWith('docker/metadata-action@'));
+    expect(meta.with.images).toBe('ghcr.io/${{ github.repository }}');
+    expect(meta.with.tags).toMatch(/type=semver,pattern=\{\{version\}\}/);
     expect(readInfra('k8s/Dockerfile')).toMatch(/ENTRYPOINT \["node", "bin\/oom-bonker\.js"\]/);
     expect(container(named('Deployment', 'oom-bonker-edge')).args).toEqual(['edge']);
     expect(container(named('StatefulSet', 'oom-bonker-broker')).args).toEqual(['broker']);
