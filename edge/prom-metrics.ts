@@ -4,7 +4,9 @@ import { EDGE_ERROR_KINDS, METRIC_NAMES, PUBLISH_BUCKETS, type EdgeMetrics } fro
 
 export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): EdgeMetrics & { registry: Registry } {
   const registry = new Registry();
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'bonker_edge_' });
+  // The event-loop delay histogram samples once a second, not every 10 ms (prom-client's default): 100 wake-ups a
+  // second were 0.6 % of a core with nothing to do, 11 % of a Pi 1's CPU budget (bench/RESULTS.md, figure 7).
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'bonker_edge_', eventLoopMonitoringPrecision: 1_000 });
   const registers = [registry];
   const notifications = new Counter({
     name: METRIC_NAMES.notifications,
