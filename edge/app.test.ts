@@ -127,11 +127,48 @@ describe('edge app', () => {
     expect((await failing.app.request(post(fixtures.firingOne))).status).toBe(503);
   });
 
-  it('counts a failed publish as publish_failed', async () => {
-    const { app, metrics } = edge({}, 'fails');
+  it.each([
+    ['fails', 'refused'],
+    ['hangs', 'timeout'],
+    ['not-ready', 'not_connected'],
+  ] as const)('counts a publish that %s as publish_failed with step %s', async (behaviour, step) => {
+    const { app, metrics } = edge({}, behaviour);
     expect((await app.request(post(fixtures.firingOne))).status).toBe(503);
-    expect(metrics.counts['bonker_edge_errors_total{kind="publish_failed"}']).toBe(1);
-    expect(metrics.counts.bonker_edge_bonks_published_total).toBeUndefined();
+    expect(metrics.counts).toEqual({
+      bonker_edge_notifications_total: 1,
+      'bonker_edge_alerts_total{status="firing"}': 1,
+      'bonker_edge_alerts_total{status="resolved"}': 0,
+      [`bonker_edge_errors_total{kind="publish_failed",step="${step}"}`]: 1,
+    });
+  });
+
+  it('never quotes binary bytes back: a body that is not JSON gets a printable reason only', async () => {
+    const { app } = edge();
+    for (const body of [Uint8Array.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0x00, 0x0a, 0x1b]), new TextEncoder().encode('\u0007{"alerts": [\u0000')]) {
+      const response = await app.request(new Request('http://edge.test/alertmanager', { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: string };
+      expect(error).toMatch(/^request body is not valid JSON: /);
+      expect(error).toMatch(/^[\x20-\x7e…]+$/);
+    }
+  });
+
+  it('logs a client that went away mid-upload at debug, counts nothing, and logs no error', async () => {
+    const logger = createRecordingLogger();
+    const { app, metrics } = edge({}, 'stores', logger);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"alerts": ['));
+        controller.error(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      },
+    });
+    const response = await app.request(
+      new Request('http://edge.test/alertmanager', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit),
+    );
+    expect(response.status).toBe(400);
+    expect(logger.entries.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+    expect(logger.entries.find((l) => l.level === 'debug')).toMatchObject({ msg: 'request body not read: the client went away', obj: { reason: 'aborted' } });
+    expect(Object.keys(metrics.counts).filter((key) => key.startsWith('bonker_edge_errors_total'))).toEqual([]);
   });
 
   it('refuses a credential-less edge on a public address', () => {

@@ -1,15 +1,15 @@
 // The edge as a Hono app: web-standard Request/Response only, so the same app runs on Node and in workerd.
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../contract/index.ts';
 import { createAuthCheck } from './auth.ts';
 import type { EdgeConfig } from './config.ts';
-import { EdgeHttpError } from './http-error.ts';
+import { ClientAbortedError, EdgeHttpError, printable } from './http-error.ts';
 import type { EdgeMetrics } from './metrics.ts';
 import { createNotificationHandler } from './notification-handler.ts';
-import { createManualBonkGuards, createManualBonkHandler } from './manual-bonk-handler.ts';
+import { createManualBonkGuards, createManualBonkHandler, MANUAL_BONK_BODY_LIMIT } from './manual-bonk-handler.ts';
+import { readBody } from './request-body.ts';
 import { createSignatureCheck } from './signature.ts';
 import type { BonkPublisher } from './publisher.ts';
 
@@ -33,17 +33,18 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
   const guards: MiddlewareHandler[] = [
     ...optional(createAuthCheck(config.auth)),
     requireJson,
-    sizeLimit(config.bodyLimit),
-    // After the size check: the signature covers the body, which must be read (bounded) to check it.
+    readBody({ maxSize: config.bodyLimit, name: 'BONKER_EDGE_BODY_LIMIT' }),
+    // After the body is read (bounded): the signature covers the bytes as sent, before any decoding.
     ...optional(createSignatureCheck(config.hmac, deps.now ?? Date.now)),
   ];
   const handleNotification = createNotificationHandler({ ...deps, logger, now: deps.now ?? Date.now });
-  // Checked in this order: credential, content type, size, signature; only then is the body parsed.
+  // Checked in this order: credential, content type, content encoding, size, signature; then decoded and parsed.
   const guard = every(...guards);
   for (const path of WEBHOOK_PATHS) app.post(path, guard, handleNotification);
   // The dashboard's Bonk button; JSON only, so a cross-site form cannot post it without a CORS preflight.
   const handleManualBonk = createManualBonkHandler({ ...deps, logger, now: deps.now ?? Date.now });
-  app.post('/bonk', every(...createManualBonkGuards(config), requireJson), handleManualBonk);
+  const bonkGuards = every(...createManualBonkGuards(config), requireJson, readBody(MANUAL_BONK_BODY_LIMIT));
+  app.post('/bonk', bonkGuards, handleManualBonk);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) =>
@@ -57,8 +58,14 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
   });
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
+    if (error instanceof ClientAbortedError) {
+      // The client went away mid-upload (or Node cut it with its own 408): nothing to fix here, and no one to answer.
+      const where = { method: c.req.method, path: c.req.path, reason: error.reason };
+      logger.debug(where, 'request body not read: the client went away');
+      return c.json({ error: error.message }, error.status);
+    }
     if (error instanceof EdgeHttpError) {
-      if (error.kind) metrics.error(error.kind);
+      if (error.kind) metrics.error(error.kind, error.step);
       // Refusals are what an operator debugs (a wrong token in Alertmanager, a broker down); never the credential.
       logger.warn({ status: error.status, kind: error.kind, method: c.req.method, path: c.req.path }, error.message);
       return c.json({ error: error.message }, error.status, error.headers);
@@ -77,32 +84,11 @@ const requireJson: MiddlewareHandler = async function requireJson(c, next) {
     throw new EdgeHttpError(
       415,
       'unsupported_type',
-      `content type ${type ? `"${type}"` : '(none)'} is not supported; expected application/json`,
+      `content type ${type ? `"${printable(type, 80)}"` : '(none)'} is not supported; expected application/json`,
     );
   }
   await next();
 };
-
-/**
- * 413 above `maxSize`. A Content-Length answers it from the header: hono's bodyLimit first reads `c.req.raw.body`,
- * which makes @hono/node-server build a full web Request and stream per request (about 15 % of the edge's CPU under
- * load, issue 7). Bodies without a length (chunked) are counted by bodyLimit as they are read.
- */
-function sizeLimit(maxSize: number): MiddlewareHandler {
-  // `Connection: close`: the server would otherwise read (and discard) the rest of a huge body to reach the next request.
-  const tooLarge = () => {
-    throw new EdgeHttpError(413, 'too_large', `request body is larger than ${maxSize} bytes (BONKER_EDGE_BODY_LIMIT)`, {
-      connection: 'close',
-    });
-  };
-  const counted = bodyLimit({ maxSize, onError: tooLarge });
-  return async function checkSize(c, next) {
-    const length = c.req.header('content-length');
-    if (length === undefined || c.req.header('transfer-encoding') !== undefined) return counted(c, next);
-    if (Number(length) > maxSize) tooLarge();
-    await next();
-  };
-}
 
 function optional<T>(value: T | undefined): T[] {
   return value === undefined ? [] : [value];

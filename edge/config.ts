@@ -46,6 +46,12 @@ export const edgeEnvShape = {
   BONKER_EDGE_DASHBOARD_MQTT_PASSWORD: z.string().optional(),
   // Whole request (headers + body) must arrive by then, else 408: a client trickling bytes cannot hold a socket.
   BONKER_EDGE_REQUEST_TIMEOUT_MS: envValue.positiveInt(10_000, 600_000),
+  // Node's request timeout starts only with a request's first byte: a connection that sends nothing is closed by this.
+  BONKER_EDGE_IDLE_TIMEOUT_MS: envValue.positiveInt(10_000, 600_000),
+  // How long a connection may wait for its next request after an answer (Node's keepAliveTimeout).
+  BONKER_EDGE_KEEPALIVE_TIMEOUT_MS: envValue.positiveInt(5_000, 600_000),
+  // Connections beyond this are closed as soon as they are accepted (Node's maxConnections).
+  BONKER_EDGE_MAX_CONNECTIONS: envValue.positiveInt(1_000, 1_000_000),
   BONKER_EDGE_HMAC_SECRET: secret('HMAC secret (Grafana webhook "HMAC Signature" secret)'),
   BONKER_EDGE_HMAC_HEADER: z
     .string()
@@ -92,6 +98,12 @@ export interface EdgeConfig {
   dashboard: { mqttUrl: string | undefined; username: string | undefined; password: string | undefined };
   /** Node only: time allowed to receive a whole request (headers and body). */
   requestTimeoutMs: number;
+  /** Node only: a connection with no request in flight and no bytes for this long is closed. */
+  idleTimeoutMs: number;
+  /** Node only: how long an answered connection is kept open for the next request. */
+  keepAliveTimeoutMs: number;
+  /** Node only: connections accepted at once; more are closed at once. */
+  maxConnections: number;
   hmac: EdgeHmac | undefined;
 }
 
@@ -132,6 +144,9 @@ export function loadEdgeConfig(env: Env): EdgeConfig {
       password: raw.BONKER_EDGE_DASHBOARD_MQTT_PASSWORD,
     },
     requestTimeoutMs: raw.BONKER_EDGE_REQUEST_TIMEOUT_MS,
+    idleTimeoutMs: raw.BONKER_EDGE_IDLE_TIMEOUT_MS,
+    keepAliveTimeoutMs: raw.BONKER_EDGE_KEEPALIVE_TIMEOUT_MS,
+    maxConnections: raw.BONKER_EDGE_MAX_CONNECTIONS,
     hmac: hmacOf(raw),
   };
 }

@@ -93,6 +93,6 @@ describe('durable publisher (one connection held across requests)', () => {
     await b.close();
     const p = publisher(port);
     expect(await p.checkReady()).toBe(false);
-    await expect(p.publish('tux', [command('a')])).rejects.toThrow(/not connected to the MQTT broker/);
+    await expect(p.publish('tux', [command('a')])).rejects.toMatchObject({ name: 'PublishError', step: 'not_connected' });
   });
 });

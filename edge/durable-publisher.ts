@@ -3,7 +3,7 @@
 import { encodeBonk, QOS, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
 import { openMqttSession, type MqttPacketSession } from './mqtt-packet-session.ts';
-import type { BonkPublisher } from './publisher.ts';
+import { PublishError, type BonkPublisher } from './publisher.ts';
 import type { BrokerAddress, SocketConnector } from './workerd-publisher.ts';
 
 export interface DurablePublisherOptions {
@@ -74,15 +74,18 @@ export function createDurablePublisher(options: DurablePublisherOptions): BonkPu
   const connected = () => {
     held ??= open();
     return held.ready.catch((error: Error) => {
-      throw new Error(`not connected to the MQTT broker (${error.message})`);
+      throw new PublishError('not_connected', error.message);
     });
   };
   const publishOn = async (device: string, payloads: string[]) => {
     const attempt = held ?? (held = open());
     const mqtt = await connected();
     const topic = topics.bonk(device);
-    const sent = Promise.all(payloads.map((payload) => mqtt.publishExactlyOnce(topic, payload)));
-    await withTimeout(sent, options.timeoutMs, `the broker did not confirm within ${options.timeoutMs} ms`).catch((error) => {
+    // Connected (CONNACK above): a failure now is the connection ending under this publish.
+    const sent = Promise.all(payloads.map((payload) => mqtt.publishExactlyOnce(topic, payload))).catch((error: Error) => {
+      throw new PublishError('refused', error.message);
+    });
+    await withTimeout(sent, options.timeoutMs, `no PUBREC within ${options.timeoutMs} ms`).catch((error) => {
       drop(attempt);
       throw error;
     });
@@ -125,7 +128,7 @@ export function createDurablePublisher(options: DurablePublisherOptions): BonkPu
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer = setTimeout(() => reject(new PublishError('timeout', message)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -15,7 +15,8 @@ export interface EdgeCase {
   env?: Env;
   /** What the broker (and device) do; default 'stores'. */
   publisher?: PublisherBehaviour;
-  request: { method?: string; path: string; headers?: Record<string, string>; body?: string };
+  /** A string body is sent as UTF-8; bytes as they are (compressed bodies). */
+  request: { method?: string; path: string; headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> };
   expect: {
     status: number;
     /** Header name → pattern its value must match. */
@@ -57,6 +58,21 @@ const HMAC_TIMESTAMPED = {
 // Signatures as Grafana computes them (hex HMAC-SHA256 of the exact body bytes; `ts:body` with a timestamp header).
 const firingOneSignature = await signBody(HMAC.BONKER_EDGE_HMAC_SECRET, JSON.stringify(firingOne));
 const staleSignature = await signBody(HMAC.BONKER_EDGE_HMAC_SECRET, JSON.stringify(firingOne), '1');
+
+/** Web-standard CompressionStream, as in Node 20 and workerd, so the table stays free of node:zlib. */
+async function compress(text: string, format: 'gzip' | 'deflate'): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream(format));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+const firingOneGzip = await compress(JSON.stringify(firingOne), 'gzip');
+const firingOneDeflate = await compress(JSON.stringify(firingOne), 'deflate');
+// About 150 bytes of gzip that inflate to 100 kB: under a 200-byte limit as sent, far over it once decoded.
+const smallBomb = await compress(`${' '.repeat(100_000)}{"alerts":[]}`, 'gzip');
+const gzipSignature = await signBody(HMAC.BONKER_EDGE_HMAC_SECRET, firingOneGzip);
+/** A POST whose body is sent as these bytes, with a Content-Encoding. */
+function encoded(body: Uint8Array<ArrayBuffer>, encoding: string, path = '/alertmanager', headers: Record<string, string> = {}) {
+  return { method: 'POST', path, headers: { ...json, 'content-encoding': encoding, ...headers }, body };
+}
 
 const withoutStartsAt = { ...firingOne, alerts: [{ ...firingOne.alerts[0], startsAt: undefined }] };
 
@@ -227,14 +243,76 @@ export const edgeCases: EdgeCase[] = [
     request: post(firingOne, '/alertmanager', { 'x-grafana-alerting-signature': firingOneSignature }),
     expect: { status: 401, error: /signature required in x-bonker-signature/, published: 0 },
   },
-  { name: 'broker refuses', publisher: 'fails', request: post(firingOne), expect: { status: 503, error: /not stored/ } },
+  { name: 'gzip body', request: encoded(firingOneGzip, 'gzip'), expect: { status: 200, published: 1 } },
+  { name: 'deflate body, coding in upper case', request: encoded(firingOneDeflate, 'Deflate'), expect: { status: 200, published: 1 } },
+  {
+    name: 'identity coding',
+    request: { ...post(firingOne), headers: { ...json, 'content-encoding': 'identity' } },
+    expect: { status: 200, published: 1 },
+  },
+  {
+    name: 'unsupported coding',
+    request: encoded(firingOneGzip, 'br'),
+    expect: {
+      status: 415,
+      headers: { 'accept-encoding': /^gzip, deflate$/ },
+      error: /content encoding "br" is not supported; expected gzip, deflate or identity/,
+      published: 0,
+    },
+  },
+  { name: 'stacked codings', request: encoded(firingOneGzip, 'gzip, br'), expect: { status: 415, error: /"gzip, br" is not supported/ } },
+  {
+    name: 'gzip header on a plain body',
+    request: { ...post(firingOne), headers: { ...json, 'content-encoding': 'gzip' } },
+    expect: { status: 400, error: /^request body is not valid gzip/, published: 0 },
+  },
+  {
+    name: 'gzip body over BONKER_EDGE_BODY_LIMIT once decoded',
+    env: { BONKER_EDGE_BODY_LIMIT: '200' },
+    request: encoded(smallBomb, 'gzip'),
+    expect: { status: 413, error: /larger than 200 bytes \(BONKER_EDGE_BODY_LIMIT\) once decoded from gzip/, published: 0 },
+  },
+  {
+    name: 'gzip body without its Content-Encoding',
+    request: { method: 'POST', path: '/alertmanager', headers: json, body: firingOneGzip },
+    // Nothing of the binary body is quoted back: the reason is printable ASCII only.
+    expect: { status: 400, error: /^request body is not valid JSON: [\x20-\x7e…]+ \(it looks gzip-compressed/, published: 0 },
+  },
+  {
+    name: 'HMAC signature of the gzip body as sent',
+    env: HMAC,
+    request: encoded(firingOneGzip, 'gzip', '/alertmanager', { 'x-grafana-alert-signature': gzipSignature }),
+    expect: { status: 200, published: 1 },
+  },
+  {
+    name: 'HMAC signature of the decoded text of a gzip body',
+    env: HMAC,
+    request: encoded(firingOneGzip, 'gzip', '/alertmanager', { 'x-grafana-alert-signature': firingOneSignature }),
+    expect: { status: 401, error: /signature not accepted/, published: 0 },
+  },
+  {
+    name: 'gzip manual bonk',
+    request: encoded(await compress('{"count":1}', 'gzip'), 'gzip', '/bonk'),
+    expect: { status: 200, published: 1, device: 'tux' },
+  },
+  {
+    name: 'broker refuses',
+    publisher: 'fails',
+    request: post(firingOne),
+    expect: { status: 503, error: /^bonks not stored by the broker: it closed the connection during the publish/ },
+  },
   {
     name: 'broker does not answer',
     publisher: 'hangs',
     request: post(firingOne),
-    expect: { status: 503, error: /did not confirm within 150 ms/ },
+    expect: { status: 503, error: /^bonks not confirmed by the broker within 150 ms \(BONKER_EDGE_PUBLISH_TIMEOUT_MS\)/ },
   },
-  { name: 'broker not connected', publisher: 'not-ready', request: post(firingOne), expect: { status: 503, error: /not connected/ } },
+  {
+    name: 'broker not connected',
+    publisher: 'not-ready',
+    request: post(firingOne),
+    expect: { status: 503, error: /^bonks not stored by the broker: not connected to the MQTT broker; nothing was published/ },
+  },
   {
     name: '?wait=ack with the device answering',
     publisher: 'acks',

@@ -1,6 +1,5 @@
 // `POST /bonk?device=X[&wait=ack]`: one manual bonk from the dashboard's button, published like an alert's bonk.
 import type { Handler, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import {
   describeIssues, deviceIdSchema, isLoopbackHost, MAX_BONK_COUNT, manualBonk, type Ack, type Logger,
@@ -9,27 +8,24 @@ import { createAuthCheck } from './auth.ts';
 import type { EdgeConfig } from './config.ts';
 import { EdgeHttpError } from './http-error.ts';
 import type { EdgeMetrics } from './metrics.ts';
+import { ensureConnected, storeWithin } from './publish-failure.ts';
 import type { BonkPublisher } from './publisher.ts';
+import { bodyText, type BodyLimit } from './request-body.ts';
 
 /** The body is JSON (so a cross-site form cannot send it without a CORS preflight); `{}` means one strike. */
 const manualBonkBody = z.strictObject({ count: z.number().int().min(1).max(MAX_BONK_COUNT).default(1) });
 
-const BODY_LIMIT = 1024;
+/** `{"count": 10}` needs 13 bytes; the app reads the body through readBody() with this limit. */
+export const MANUAL_BONK_BODY_LIMIT: BodyLimit = { maxSize: 1024, name: 'the limit of a manual bonk' };
 
 /**
  * The webhook's bearer/basic credential guards the button too; never the HMAC alone (a browser cannot sign). With
  * neither configured the route works only on a loopback edge, like the webhook.
  */
 export function createManualBonkGuards(config: EdgeConfig): MiddlewareHandler[] {
-  const limit = bodyLimit({
-    maxSize: BODY_LIMIT,
-    onError: () => {
-      throw new EdgeHttpError(413, 'too_large', `a manual bonk body is at most ${BODY_LIMIT} bytes`);
-    },
-  });
   const auth = createAuthCheck(config.auth);
-  if (auth) return [auth, limit];
-  if (isLoopbackHost(config.host)) return [limit];
+  if (auth) return [auth];
+  if (isLoopbackHost(config.host)) return [];
   const refuse: MiddlewareHandler = async () => {
     throw new EdgeHttpError(401, 'unauthorized', 'manual bonks need BONKER_EDGE_TOKEN or basic auth on this edge');
   };
@@ -52,20 +48,15 @@ export function createManualBonkHandler(deps: ManualBonkDeps): Handler {
     if (wait !== undefined && wait !== 'ack') {
       throw new EdgeHttpError(400, 'bad_shape', `wait: expected "ack" (or no wait parameter), got ${JSON.stringify(wait)}`);
     }
-    const { count } = parseBody(await c.req.text());
+    const { count } = parseBody(await bodyText(c));
     const command = manualBonk(count, { newId: () => crypto.randomUUID(), now }, 'dashboard');
-    if (!publisher.isReady()) {
-      throw new EdgeHttpError(503, 'publish_failed', 'not connected to the MQTT broker; nothing was published');
-    }
+    ensureConnected(publisher);
     // Listen before publishing: a fast device can ack before the broker's PUBCOMP reaches us.
     const acks = wait ? publisher.waitForAcks(device, [command.id], config.ackTimeoutMs).catch(() => [] as Ack[]) : undefined;
-    try {
-      await withTimeout(publisher.publish(device, [command]), config.publishTimeoutMs);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      logger.warn({ id: command.id, device, reason }, 'manual bonk not published');
-      throw new EdgeHttpError(503, 'publish_failed', `bonk not stored by the broker: ${reason}`);
-    }
+    await storeWithin(publisher.publish(device, [command]), config.publishTimeoutMs).catch((error: EdgeHttpError) => {
+      logger.warn({ id: command.id, device, step: error.step, reason: error.message }, 'manual bonk not published');
+      throw error;
+    });
     metrics.bonksPublished(1);
     logger.info({ id: command.id, device, count }, 'manual bonk published');
     if (!acks) return c.json({ published: [command.id] });
@@ -90,12 +81,4 @@ function parseBody(text: string): { count: number } {
   const parsed = manualBonkBody.safeParse(json);
   if (parsed.success) return parsed.data;
   throw new EdgeHttpError(400, 'bad_shape', `not a manual bonk: ${describeIssues(parsed.error)}`);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the broker did not confirm within ${ms} ms (BONKER_EDGE_PUBLISH_TIMEOUT_MS)`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,14 +1,25 @@
 // What the edge counts, as a runtime-neutral interface, plus a dependency-free implementation for tests and workerd.
+import type { PublishStep } from './publisher.ts';
 
 export const EDGE_ERROR_KINDS = [
   'bad_json',
   'bad_shape',
   'too_large',
   'unsupported_type',
+  'unsupported_encoding',
+  'bad_encoding',
   'unauthorized',
   'publish_failed',
 ] as const;
 export type EdgeErrorKind = (typeof EDGE_ERROR_KINDS)[number];
+
+/**
+ * Why the Node edge closed a connection itself: idle (no request and no byte for BONKER_EDGE_IDLE_TIMEOUT_MS),
+ * keepalive (no further request within BONKER_EDGE_KEEPALIVE_TIMEOUT_MS of the last answer), request_timeout (Node's
+ * 408: a request not complete within BONKER_EDGE_REQUEST_TIMEOUT_MS), limit (over BONKER_EDGE_MAX_CONNECTIONS).
+ */
+export const CONNECTION_CLOSE_REASONS = ['idle', 'keepalive', 'request_timeout', 'limit'] as const;
+export type ConnectionCloseReason = (typeof CONNECTION_CLOSE_REASONS)[number];
 
 export interface EdgeMetrics {
   notificationReceived(): void;
@@ -17,7 +28,10 @@ export interface EdgeMetrics {
   bonksCoalesced(count: number): void;
   /** Bonks of re-sent alerts answered from stored-bonks.ts instead of being published again. */
   bonksRepeated(count: number): void;
-  error(kind: EdgeErrorKind): void;
+  /** `step` only with publish_failed: which step of the publish failed. */
+  error(kind: EdgeErrorKind, step?: PublishStep): void;
+  /** Node only (workerd owns its connections): a connection the edge closed or refused. */
+  connectionClosed(reason: ConnectionCloseReason): void;
   /** Time from starting the publish to the broker confirming every command. */
   publishSeconds(seconds: number): void;
   /** Prometheus text exposition. */
@@ -31,6 +45,7 @@ export const METRIC_NAMES = {
   coalesced: 'bonker_edge_bonks_coalesced_total',
   repeated: 'bonker_edge_bonks_repeated_total',
   errors: 'bonker_edge_errors_total',
+  connectionsClosed: 'bonker_edge_connections_closed_total',
   publishSeconds: 'bonker_edge_publish_duration_seconds',
 } as const;
 
@@ -53,7 +68,8 @@ export function createMemoryMetrics(): EdgeMetrics & { counts: Record<string, nu
     bonksPublished: (n) => add(METRIC_NAMES.published, n),
     bonksCoalesced: (n) => add(METRIC_NAMES.coalesced, n),
     bonksRepeated: (n) => add(METRIC_NAMES.repeated, n),
-    error: (kind) => add(`${METRIC_NAMES.errors}{kind="${kind}"}`),
+    error: (kind, step) => add(`${METRIC_NAMES.errors}{kind="${kind}"${step ? `,step="${step}"` : ''}}`),
+    connectionClosed: (reason) => add(`${METRIC_NAMES.connectionsClosed}{reason="${reason}"}`),
     publishSeconds: (seconds) => void latencies.push(seconds),
     async render() {
       const lines = Object.entries(counts).map(([key, value]) => `${key} ${value}`);

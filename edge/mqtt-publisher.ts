@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { encodeBonk, QOS, type BonkCommand, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
-import type { BonkPublisher } from './publisher.ts';
+import { createConnectionLoss, type ConnectionLoss } from './mqtt-connection-loss.ts';
+import { PublishError, type BonkPublisher } from './publisher.ts';
 
 export interface MqttPublisherOptions {
   url: string;
@@ -36,6 +37,7 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
     events.emit(value ? 'ready' : 'unready');
   };
   const client = mqtt.connect(options.url, clientOptions(options));
+  const loss = createConnectionLoss(client);
   client.on('connect', () => {
     noDelay(client);
     logger.info({ url: options.url }, 'connected to the MQTT broker');
@@ -44,12 +46,19 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
       if (error || granted?.some((g) => g.qos === 128)) {
         logger.error({ err: error, topic: topics.all('ack') }, 'ack subscription refused; ?wait=ack will time out');
       }
+      if (client.connected) loss.connected();
       setReady(client.connected);
     });
   });
-  client.on('close', () => setReady(false));
+  client.on('close', () => {
+    setReady(false);
+    loss.closed();
+  });
   client.on('offline', () => logger.warn({ url: options.url }, 'MQTT broker unreachable, retrying'));
-  client.on('error', (error) => logger.warn({ err: error }, 'MQTT connection error'));
+  client.on('error', (error) => {
+    loss.error(error.message);
+    logger.warn({ err: error }, 'MQTT connection error');
+  });
   client.on('message', (topic, payload) => waiters.dispatch(topic, payload));
   await firstConnection(client, events, options.publishTimeoutMs, logger);
 
@@ -57,7 +66,8 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
     events,
     isReady: () => ready && client.connected,
     checkReady: async () => ready && client.connected,
-    publish: (device, commands) => publishAll(client, topics, device, commands),
+    unreadyReason: () => (ready && client.connected ? undefined : loss.reason()),
+    publish: (device, commands) => loss.track(publishAll(client, topics, device, commands, loss)),
     waitForAcks: (device, ids, timeoutMs) => waiters.wait(device, ids, timeoutMs).result,
     async close() {
       waiters.endAll();
@@ -120,9 +130,15 @@ function noDelay(client: MqttClient): void {
 }
 
 /** The deadline is the app's (BONKER_EDGE_PUBLISH_TIMEOUT_MS), the same for every publisher. */
-async function publishAll(client: MqttClient, topics: Topics, device: string, commands: BonkCommand[]) {
+async function publishAll(
+  client: MqttClient,
+  topics: Topics,
+  device: string,
+  commands: BonkCommand[],
+  loss: ConnectionLoss,
+) {
   // Fail fast: mqtt.js would otherwise keep an offline publish in memory and the HTTP answer would wait for nothing.
-  if (!client.connected) throw new Error('not connected to the MQTT broker');
+  if (!client.connected) throw new PublishError('not_connected', loss.reason() ?? 'reconnecting');
   const topic = topics.bonk(device);
   // QoS 2: Aedes stores the message before PUBREC; at QoS 1 it acknowledges before storing (FACTS.md).
   await Promise.all(

@@ -105,7 +105,8 @@ describe('startEdge on Node', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ error: expect.stringMatching(/not connected/) });
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/^bonker_edge_errors_total\{kind="publish_failed"\} 1$/m);
+    expect(text).toMatch(/^bonker_edge_errors_total\{kind="publish_failed",step="not_connected"\} 1$/m);
+    expect(text).toMatch(/^bonker_edge_errors_total\{kind="publish_failed",step="timeout"\} 0$/m);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });

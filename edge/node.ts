@@ -1,12 +1,15 @@
 // Node entry of the edge: the Hono app on @hono/node-server, publishing through mqtt.js, metrics on prom-client.
 import type { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createTopics, type Logger } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
 import { mountDashboard } from './dashboard-routes.ts';
 import type { EdgeConfig } from './config.ts';
+import type { EdgeMetrics } from './metrics.ts';
 import { createMqttPublisher } from './mqtt-publisher.ts';
+import { guardConnections } from './node-connections.ts';
 import { createPromMetrics } from './prom-metrics.ts';
 
 export interface RunningEdge {
@@ -36,7 +39,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
   let server: ServerType;
   let address: AddressInfo;
   try {
-    ({ server, address } = await listen(app.fetch, config));
+    ({ server, address } = await listen(app.fetch, config, metrics, logger));
   } catch (error) {
     await publisher.close();
     throw error;
@@ -57,12 +60,19 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
   };
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, config: EdgeConfig) {
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  config: EdgeConfig,
+  metrics: EdgeMetrics,
+  logger: Logger,
+) {
   return new Promise<{ server: ServerType; address: AddressInfo }>((resolve, reject) => {
     const server = serve({ fetch, port: config.port, hostname: config.host, serverOptions: timeouts(config) }, (address) => {
       server.off('error', reject);
       resolve({ server, address });
     });
+    // Set before the first connection can arrive: serve() has only just called listen().
+    guardConnections(server as Server, config, metrics.connectionClosed, logger.child({ module: 'edge-connections' }));
     server.once('error', reject);
   });
 }

@@ -3,9 +3,11 @@ import type { Handler } from 'hono';
 import { describeIssues, deviceIdSchema, type Ack, type BonkCommand, type Logger } from '../contract/index.ts';
 import { notificationSchema, type AlertmanagerNotification } from './alertmanager-payload.ts';
 import type { EdgeConfig } from './config.ts';
-import { EdgeHttpError } from './http-error.ts';
+import { EdgeHttpError, printable } from './http-error.ts';
 import type { EdgeMetrics } from './metrics.ts';
+import { ensureConnected, storeWithin } from './publish-failure.ts';
 import type { BonkPublisher } from './publisher.ts';
+import { bodyText } from './request-body.ts';
 import { createStoredBonks } from './stored-bonks.ts';
 import { byDevice, toBonks, type BonkPlan } from './to-bonks.ts';
 
@@ -23,7 +25,7 @@ export function createNotificationHandler(deps: NotificationHandlerDeps): Handle
   return async function handleNotification(c) {
     const queryDevice = parseQueryDevice(c.req.query('device'));
     const waitForAcks = parseWait(c.req.query('wait'));
-    const notification = parseNotification(await c.req.text());
+    const notification = parseNotification(await bodyText(c));
     metrics.notificationReceived();
     const plan = toBonks(notification, {
       defaultDevice: config.defaultDevice,
@@ -78,26 +80,19 @@ function createDelivery({ config, publisher, metrics, logger, now }: Notificatio
   return async function deliver(plan: BonkPlan, waitForAcks: boolean): Promise<Delivered> {
     const published = plan.bonks.map((bonk) => bonk.command.id);
     if (published.length === 0) return waitForAcks ? { published, acks: [], pending: [] } : { published };
-    if (!publisher.isReady()) {
-      throw new EdgeHttpError(503, 'publish_failed', 'not connected to the MQTT broker; nothing was published');
-    }
+    ensureConnected(publisher);
     const groups = byDevice(plan.bonks);
     // Listen before publishing: a fast device can ack before the broker's PUBCOMP reaches us.
     const acks = waitForAcks ? collectAcks(publisher, groups, config.ackTimeoutMs) : undefined;
     const started = performance.now();
-    let repeated = 0;
-    try {
-      const perDevice = await withTimeout(
-        Promise.all([...groups].map(([device, commands]) => store(device, commands, waitForAcks))),
-        config.publishTimeoutMs,
-        `the broker did not confirm within ${config.publishTimeoutMs} ms (BONKER_EDGE_PUBLISH_TIMEOUT_MS)`,
-      );
-      repeated = perDevice.reduce((sum, n) => sum + n, 0);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      logger.warn({ ids: published, reason }, 'publish failed');
-      throw new EdgeHttpError(503, 'publish_failed', `bonks not stored by the broker: ${reason}`);
-    }
+    const perDevice = await storeWithin(
+      Promise.all([...groups].map(([device, commands]) => store(device, commands, waitForAcks))),
+      config.publishTimeoutMs,
+    ).catch((error: EdgeHttpError) => {
+      logger.warn({ ids: published, step: error.step, reason: error.message }, 'publish failed');
+      throw error;
+    });
+    const repeated = perDevice.reduce((sum, n) => sum + n, 0);
     metrics.publishSeconds((performance.now() - started) / 1000);
     metrics.bonksPublished(published.length - repeated);
     if (repeated) metrics.bonksRepeated(repeated);
@@ -122,8 +117,7 @@ function parseNotification(text: string): AlertmanagerNotification {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof Error ? `: ${error.message}` : '';
-    throw new EdgeHttpError(400, 'bad_json', `request body is not valid JSON${detail}`);
+    throw new EdgeHttpError(400, 'bad_json', `request body is not valid JSON: ${jsonProblem(error, text)}`);
   }
   const parsed = notificationSchema.safeParse(json);
   if (!parsed.success) {
@@ -145,10 +139,15 @@ function parseWait(value: string | undefined): boolean {
   throw new EdgeHttpError(400, 'bad_shape', `wait: expected "ack" (or no wait parameter), got ${JSON.stringify(value)}`);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/**
+ * The parser's reason without the stretch of body V8 quotes into it (`"\u001f\u008b…" is not valid JSON`), made
+ * printable; a body that starts like gzip gets a hint, since that is a compressed body sent without its header.
+ */
+function jsonProblem(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = message.replace(/(^|, )".*" is not valid JSON$/s, (_, comma: string) => (comma ? '' : 'unexpected input'));
+  // 0x1f 0x8b, the gzip magic, as TextDecoder leaves it (0x8b alone is not UTF-8).
+  const gzipped = text.startsWith('\u001f\ufffd');
+  const hint = gzipped ? ' (it looks gzip-compressed: send it with Content-Encoding: gzip)' : '';
+  return `${printable(reason, 120)}${hint}`;
 }

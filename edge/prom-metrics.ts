@@ -1,6 +1,9 @@
 // The edge's metrics on prom-client (Node only), in a Registry of its own so several edges can share a process.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { EDGE_ERROR_KINDS, METRIC_NAMES, PUBLISH_BUCKETS, type EdgeMetrics } from './metrics.ts';
+import {
+  CONNECTION_CLOSE_REASONS, EDGE_ERROR_KINDS, METRIC_NAMES, PUBLISH_BUCKETS, type EdgeMetrics,
+} from './metrics.ts';
+import { PUBLISH_STEPS } from './publisher.ts';
 
 export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): EdgeMetrics & { registry: Registry } {
   const registry = new Registry();
@@ -32,8 +35,14 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): E
   });
   const errors = new Counter({
     name: METRIC_NAMES.errors,
-    help: 'Requests answered with an error, by kind',
-    labelNames: ['kind'],
+    help: 'Requests answered with an error, by kind (and for publish_failed, the step that failed)',
+    labelNames: ['kind', 'step'],
+    registers,
+  });
+  const connectionsClosed = new Counter({
+    name: METRIC_NAMES.connectionsClosed,
+    help: 'Connections the edge closed (idle, keepalive) or refused (limit), by reason',
+    labelNames: ['reason'],
     registers,
   });
   const publishSeconds = new Histogram({
@@ -43,7 +52,10 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): E
     registers,
   });
   // Start every series at 0 so rate() and alerts on them work before the first occurrence.
-  for (const kind of EDGE_ERROR_KINDS) errors.inc({ kind }, 0);
+  // publish_failed always carries a step, so it starts once per step and never without one.
+  for (const kind of EDGE_ERROR_KINDS) if (kind !== 'publish_failed') errors.inc({ kind }, 0);
+  for (const step of PUBLISH_STEPS) errors.inc({ kind: 'publish_failed', step }, 0);
+  for (const reason of CONNECTION_CLOSE_REASONS) connectionsClosed.inc({ reason }, 0);
   for (const status of ['firing', 'resolved']) alerts.inc({ status }, 0);
   return {
     registry,
@@ -52,7 +64,8 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): E
     bonksPublished: (n) => published.inc(n),
     bonksCoalesced: (n) => coalesced.inc(n),
     bonksRepeated: (n) => repeated.inc(n),
-    error: (kind) => errors.inc({ kind }),
+    error: (kind, step) => errors.inc(step ? { kind, step } : { kind }),
+    connectionClosed: (reason) => connectionsClosed.inc({ reason }),
     publishSeconds: (seconds) => publishSeconds.observe(seconds),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

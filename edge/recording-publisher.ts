@@ -1,10 +1,11 @@
 // A BonkPublisher fake for HTTP tests: records what was published and plays one scripted broker/device behaviour.
 import type { Ack, BonkCommand } from '../contract/index.ts';
-import type { BonkPublisher } from './publisher.ts';
+import { PublishError, type BonkPublisher } from './publisher.ts';
 
 /**
  * stores: the broker stores every bonk; no device answers.  acks: stored, and the device acks each one ('done').
- * fails: the broker refuses.  hangs: no answer ever.  not-ready: not connected.
+ * fails: the broker refuses (drops the connection during the publish).  hangs: no answer ever.  not-ready: not
+ * connected.
  */
 export type PublisherBehaviour = 'stores' | 'acks' | 'fails' | 'hangs' | 'not-ready';
 
@@ -28,8 +29,8 @@ export function createRecordingPublisher(behaviour: PublisherBehaviour = 'stores
     isReady: () => behaviour !== 'not-ready',
     checkReady: async () => behaviour !== 'not-ready',
     async publish(device, commands) {
-      if (behaviour === 'not-ready') throw new Error('not connected');
-      if (behaviour === 'fails') throw new Error('broker refused the publish');
+      if (behaviour === 'not-ready') throw new PublishError('not_connected', 'no connection');
+      if (behaviour === 'fails') throw new PublishError('refused', 'the broker closed the connection');
       if (behaviour === 'hangs') return new Promise<void>((resolve) => hanging.push(resolve));
       for (const command of commands) published.push({ device, command });
       if (behaviour === 'acks') for (const command of commands) answer(waiters, device, command);

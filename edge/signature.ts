@@ -1,16 +1,18 @@
 // HMAC-SHA256 request signature (Grafana's webhook "HMAC Signature"), checked with Web Crypto only (no node:crypto).
 // Grafana signs the raw body, or `<unix seconds>:<body>` when a timestamp header is configured, and sends lower-case
-// hex in the signature header (grafana/alerting http/hmac.go).
+// hex in the signature header (grafana/alerting http/hmac.go). The signature covers the body as sent: with a
+// Content-Encoding, the compressed bytes, the way HTTP signatures cover the content as transmitted.
 import type { MiddlewareHandler } from 'hono';
 import type { EdgeHmac } from './config.ts';
 import { EdgeHttpError } from './http-error.ts';
+import { sentBody } from './request-body.ts';
 
 /** How far a signed timestamp may be from the edge's clock: Grafana signs each attempt afresh, so retries pass. */
 export const SIGNATURE_MAX_SKEW_S = 300;
 
 /**
- * Runs after the body limit, so only a bounded body is read. The body is read as bytes (Hono caches it for the
- * handler), because a signature covers bytes, and text decoding would alter non-UTF-8 input.
+ * Runs after readBody(), so only a bounded body was read, and before it is decoded: a forged request costs no
+ * decompression. It checks the bytes as sent, because a signature covers bytes and text decoding would alter them.
  */
 export function createSignatureCheck(hmac: EdgeHmac | undefined, now: () => number): MiddlewareHandler | undefined {
   if (!hmac) return undefined;
@@ -21,7 +23,7 @@ export function createSignatureCheck(hmac: EdgeHmac | undefined, now: () => numb
   return async function checkSignature(c, next) {
     const given = hmac.headers.map((name) => c.req.header(name)).find((value) => value !== undefined);
     if (given === undefined) throw refused(`signature required in ${headerList} (HMAC-SHA256 of the body, hex)`);
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = sentBody(c);
     let signed: Uint8Array<ArrayBuffer> = body;
     if (hmac.timestampHeader) {
       const timestamp = c.req.header(hmac.timestampHeader) ?? '';

@@ -62,12 +62,12 @@ describe('workerd publisher (over a Node socket)', () => {
     expect((await acks).map((a) => a.id).sort()).toEqual(['x', 'y']);
   });
 
-  it('rejects with "not connected" when nothing listens, and is then not ready', async () => {
+  it('rejects with a not_connected PublishError when nothing listens, and is then not ready', async () => {
     const { port, close } = await broker();
     await close();
     const p = publisher(port);
     expect(p.isReady()).toBe(true); // not known to be down until it tried
-    await expect(p.publish('tux', [command('a')])).rejects.toThrow(/not connected to the MQTT broker/);
+    await expect(p.publish('tux', [command('a')])).rejects.toMatchObject({ name: 'PublishError', step: 'not_connected' });
     expect(p.isReady()).toBe(false);
     expect(await p.checkReady()).toBe(false);
   });

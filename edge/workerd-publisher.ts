@@ -3,7 +3,7 @@
 import { encodeBonk, QOS, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
 import { openMqttSession, type ByteSocket, type MqttPacketSession } from './mqtt-packet-session.ts';
-import type { BonkPublisher } from './publisher.ts';
+import { PublishError, type BonkPublisher } from './publisher.ts';
 
 /** Where and how to open the TCP connection; `tls` is cloudflare:sockets' secureTransport 'on'. */
 export interface BrokerAddress {
@@ -70,7 +70,7 @@ export function createWorkerdPublisher(options: WorkerdPublisherOptions): Worker
   const session = () =>
     open().ready.catch((error: Error) => {
       failure ??= error;
-      throw new Error(`not connected to the MQTT broker (${error.message})`);
+      throw new PublishError('not_connected', error.message);
     });
 
   return {
@@ -86,12 +86,14 @@ export function createWorkerdPublisher(options: WorkerdPublisherOptions): Worker
       // Listen before publishing (notification-handler.ts): the ack subscription must be in place first.
       await Promise.allSettled(subscriptions);
       const topic = topics.bonk(device);
-      // Sent right behind CONNECT, without waiting for CONNACK (mqtt-packet-session.ts); a refused or lost connection
-      // rejects both, and session() says so in the words every caller expects ("not connected ...").
+      // Sent right behind CONNECT, without waiting for CONNACK (mqtt-packet-session.ts). A connection refused or lost
+      // before CONNACK rejects both, and session() names it not_connected; one lost after it ended this publish.
       const sent = Promise.all(commands.map((command) => mqtt.publishExactlyOnce(topic, encodeBonk(command))));
       sent.catch(() => {});
       await session();
-      await sent;
+      await sent.catch((error: Error) => {
+        throw new PublishError('refused', error.message);
+      });
     },
     waitForAcks(device, ids, timeoutMs) {
       const waiter = waiters.wait(device, ids, timeoutMs);
