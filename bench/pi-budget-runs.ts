@@ -49,7 +49,7 @@ export async function originalMissing(): Promise<string | undefined> {
 }
 
 /** The original as it ran on the Pi (Flask's own server), on gpiozero's mock pins, with the same motion as ours (0 s). */
-export async function measureOriginal(budget: CpuBudget, options: { bonks: number; idleS: number }): Promise<OriginalRun> {
+export async function measureOriginal(budget: CpuBudget, options: { bonks: number; idleS: number; settleS: number }): Promise<OriginalRun> {
   const port = await freePort();
   const env = {
     PATH: process.env.PATH, PORT: String(port), BONK_SECONDS: '0', PYTHONUNBUFFERED: '1',
@@ -71,6 +71,7 @@ export async function measureOriginal(budget: CpuBudget, options: { bonks: numbe
       await response.arrayBuffer();
     }
     const rssAfter = rssMb(flask.pid);
+    await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
     const before = cpuMs(flask.pid);
     await new Promise((resolve) => setTimeout(resolve, options.idleS * 1000));
     return { listeningMs: listenedAt - startedAt, rssStart, rssAfter, webhookToStrikeMs, curlMs, idleCpuMs: cpuMs(flask.pid) - before };

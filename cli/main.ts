@@ -5,9 +5,10 @@ import { UsageError, parseFlags, settingToFlag } from './flags.ts';
 import { createLogger } from './logger.ts';
 
 /**
- * Loaded on demand: `oom-bonker device` on a Pi must not pay for aedes, level, hono or prom-client (issue 7
- * figure 5: 130 MB RSS with every command imported up front). Only the help overview loads them all. `npm run build`
- * (build/bundles.ts) makes one bundle per name here, cli/commands/<name>.ts's `<name>Command` alone.
+ * Loaded on demand: `oom-bonker device` on a Pi must not pay for aedes, level, hono or prom-client (130 MB RSS with
+ * every command imported up front; bench/RESULTS.md, figure 5). Only the help overview loads them all, and the
+ * commands import their parts inside run(). `npm run build` (build/bundles.ts) makes one bundle per name here, holding
+ * cli/commands/<name>.ts's `<name>Command` alone.
  */
 export type CommandTable = Readonly<Record<string, () => Promise<Command>>>;
 export const COMMANDS: CommandTable = {
