@@ -15,7 +15,7 @@ import { freePort } from '../helpers/free-port.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { BASE_IMAGE } from './require-programs.ts';
-import { podman, ROOT, runContainer, type RunningContainer } from './podman.ts';
+import { BUILD_LABEL, podman, removeSupersededBuilds, ROOT, runContainer, type RunningContainer } from './podman.ts';
 
 const { version } = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as { version: string };
 const IMAGE = `localhost/oom-bonker:${version}`;
@@ -45,9 +45,14 @@ beforeAll(async () => {
 
   const started = performance.now();
   // --network host: `npm ci` in the build stage reaches the npm registry the way this machine does.
-  await podman(['build', '--network', 'host', '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`, '-f', 'infra/k8s/Dockerfile', '-t', IMAGE, '.'], 20 * 60_000);
+  const output = await podman(
+    ['build', '--network', 'host', '--label', BUILD_LABEL, '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`, '-f', 'infra/k8s/Dockerfile', '-t', IMAGE, '.'],
+    20 * 60_000,
+  );
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const size = Number(await podman(['image', 'inspect', '--format', '{{.Size}}', IMAGE]));
-  process.stdout.write(`built ${IMAGE} from ${BASE_IMAGE} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${(size / 1e6).toFixed(0)} MB\n`);
+  const removed = await removeSupersededBuilds(output);
+  process.stdout.write(`built ${IMAGE} from ${BASE_IMAGE} in ${seconds} s: ${(size / 1e6).toFixed(0)} MB (${removed} superseded build images removed)\n`);
 });
 afterAll(async () => {
   const left = containers.filter((c) => c.child.exitCode === null).map((c) => c.name);

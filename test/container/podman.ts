@@ -24,6 +24,23 @@ export async function podman(args: string[], timeoutMs = 60_000): Promise<string
   }
 }
 
+/** Put on every image the container suite builds (both stages), so it removes only its own leftovers. */
+export const BUILD_LABEL = 'io.oom-bonker.built-by=test-container';
+
+/**
+ * Removes untagged images of earlier suite builds, keeping those `buildOutput` used (its `--> id` and `Using cache id`
+ * lines): the build stage of the last build is the cache that lets the next one skip `npm ci`.
+ */
+export async function removeSupersededBuilds(buildOutput: string): Promise<number> {
+  // podman prints the id of each step's image shortened to 11 characters, and a reused one in full.
+  const used = [...buildOutput.matchAll(/(?:^--> |Using cache )([0-9a-f]{11,64})\b/gm)].map((m) => m[1]!.slice(0, 11));
+  const leftovers = (await podman(['images', '--filter', 'dangling=true', '--filter', `label=${BUILD_LABEL}`, '--format', '{{.ID}}']))
+    .split('\n')
+    .filter((id) => id && !used.includes(id.slice(0, 11)));
+  if (leftovers.length) await podman(['image', 'rm', ...leftovers]).catch(() => undefined);
+  return leftovers.length;
+}
+
 export interface LogLine {
   msg?: string;
   [key: string]: unknown;
