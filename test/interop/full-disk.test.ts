@@ -84,8 +84,9 @@ it('is loud about a full disk, refuses with the failed step, and recovers when s
   }
   expect(refused?.status).toBe(503);
   const { error } = (await refused!.json()) as { error: string };
-  // The edge was connected: its answer must not blame the connection it had.
-  expect(error).not.toMatch(/^not connected/);
+  // The edge was connected: its answer names the step that failed (the broker dropped the publish), not the connection.
+  expect(error).toMatch(/closed the connection during the publish/);
+  expect(error).not.toMatch(/not connected/);
 
   const failure = await broker.waitForLog((line) => line.msg?.startsWith('the broker cannot store') ?? false);
   expect(String(failure.err)).toMatch(/space|ENOSPC|IO error/i);
