@@ -1,5 +1,6 @@
 // The device's answer on `<prefix>/<device>/ack`: exactly one per bonk command it received.
 import * as z from 'zod';
+import { labelRecordSchema } from './label-record.ts';
 import { bonkIdSchema } from './bonk.ts';
 
 export const ACK_RESULTS = ['done', 'duplicate', 'rejected', 'rate_limited'] as const;
@@ -18,7 +19,7 @@ export const ackSchema = z.object({
   error: z.string().optional(),
   /** Echo of the command's reason and labels, so watchers can show what caused the bonk. */
   reason: z.string().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
+  labels: labelRecordSchema.optional(),
 });
 export type Ack = z.infer<typeof ackSchema>;
 

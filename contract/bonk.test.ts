@@ -35,6 +35,21 @@ describe('parseBonkPayload', () => {
     expect(parseBonkPayload(encodeBonk(valid), defaults)).toEqual({ ok: true, command: valid });
   });
 
+  it('keeps labels named __proto__ and constructor as labels, as the edge sent them', () => {
+    const labels = JSON.parse('{"__proto__":"evil","constructor":"c","pod":"p"}') as Record<string, string>;
+    const parsed = parseBonkPayload(encodeBonk({ ...valid, labels }), defaults);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(Object.entries(parsed.command.labels)).toEqual([['__proto__', 'evil'], ['constructor', 'c'], ['pod', 'p']]);
+    expect(JSON.parse(encodeBonk(parsed.command)).labels).toEqual(parsed.command.labels);
+  });
+
+  it('names a label whose value is not a string', () => {
+    const parsed = parseBonkPayload(JSON.stringify({ ...valid, labels: { pod: 3 } }), defaults);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(/labels\.pod: expected a string/);
+  });
+
   it.each([
     ['0', /count 0 is out of range/],
     [String(MAX_BONK_COUNT + 1), /out of range/],

@@ -1,5 +1,6 @@
 // The bonk command sent to `<prefix>/<device>/bonk`: JSON schema, plus the manual shorthands MQTT CLIs send.
 import * as z from 'zod';
+import { labelRecordSchema } from './label-record.ts';
 
 export const BONK_PROTOCOL_VERSION = 1;
 /** Largest `count` one command may ask for; the device's rate limit applies on top. */
@@ -17,7 +18,7 @@ const bonkCommandShape = {
   reason: z.string().max(1024),
   source: z.enum(BONK_SOURCES),
   /** Alert labels (namespace, pod, container, ...) or empty for manual bonks. */
-  labels: z.record(z.string(), z.string()),
+  labels: labelRecordSchema,
   /** When the bonk was requested, epoch milliseconds (fractional: performance.timeOrigin + now()). */
   at: z.number().nonnegative(),
 };
