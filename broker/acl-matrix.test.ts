@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { createTopics, deviceClientId, newClientId, silentLogger } from '../contract/index.ts';
+import { deviceUser, writeUsersFile } from '../test/helpers/users-file.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
-import { hashPassword } from './passwords.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
 import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
 
@@ -50,16 +50,11 @@ const cleanups: (() => Promise<unknown>)[] = [];
 beforeAll(async () => {
   const dir = await makeTempDir();
   cleanups.push(dir.remove);
-  const password = await hashPassword(PASSWORD);
-  const users = [
-    { username: 'edge', role: 'edge', password },
-    { username: 'tux', role: 'device', device: 'tux', password },
-    { username: 'pi-2', role: 'device', device: 'pi-2', password },
-    { username: 'viewer', role: 'viewer', password },
-    { username: 'admin', role: 'admin', password },
-  ];
-  await writeFile(join(dir.path, 'users.json'), JSON.stringify({ users }));
-  secured = await startBroker(testBrokerConfig({ BONKER_USERS_FILE: join(dir.path, 'users.json') }), silentLogger);
+  const usersFile = await writeUsersFile(dir.path, PASSWORD, [
+    { username: 'edge', role: 'edge' }, deviceUser('tux'), deviceUser('pi-2'), { username: 'viewer', role: 'viewer' },
+    { username: 'admin', role: 'admin' },
+  ]);
+  secured = await startBroker(testBrokerConfig({ BONKER_USERS_FILE: usersFile }), silentLogger);
   cleanups.push(secured.close);
   open = await startBroker(testBrokerConfig(), silentLogger);
   cleanups.push(open.close);

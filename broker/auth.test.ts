@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createTopics, deviceClientId, newClientId, type Logger } from '../contract/index.ts';
+import { deviceUser, writeUsersFile } from '../test/helpers/users-file.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
-import { hashPassword } from './passwords.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
 import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
 
@@ -24,15 +24,9 @@ const cleanups: (() => Promise<unknown>)[] = [];
 beforeAll(async () => {
   const dir = await makeTempDir();
   cleanups.push(dir.remove);
-  const password = await hashPassword(PASSWORD);
-  const users = [
-    { username: 'edge', role: 'edge', password },
-    { username: 'tux', role: 'device', device: 'tux', password },
-    { username: 'pi-2', role: 'device', device: 'pi-2', password },
-    { username: 'admin', role: 'admin', password },
-  ];
-  const usersPath = join(dir.path, 'users.json');
-  await writeFile(usersPath, JSON.stringify({ users }));
+  const usersPath = await writeUsersFile(dir.path, PASSWORD, [
+    { username: 'edge', role: 'edge' }, deviceUser('tux'), deviceUser('pi-2'), { username: 'admin', role: 'admin' },
+  ]);
   broker = await startBroker(testBrokerConfig({ BONKER_USERS_FILE: usersPath }), recordingLogger);
   cleanups.push(broker.close);
 });

@@ -1,13 +1,12 @@
 // A device user trying to take over another device's persistent session, over real sockets with a users file on:
 // refused at CONNECT, the real device is not kicked off, and every bonk answered 200 still strikes on the real device.
-import { writeFile } from 'node:fs/promises';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTopics, deviceClientId, newClientId, silentLogger } from '../../contract/index.ts';
-import { hashPassword } from '../../broker/passwords.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { testBrokerConfig } from '../../broker/test-support.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { deviceUser, writeUsersFile } from '../helpers/users-file.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { numberedAlert, postAlert, startRecordedDevice, startTestEdge } from './fault-kit.ts';
 
@@ -25,15 +24,9 @@ const deviceEnv = (device: string) => ({
 beforeAll(async () => {
   const dir = await makeTempDir('bonker-takeover-');
   cleanups.push(dir.remove);
-  const password = await hashPassword(PASSWORD);
-  const users = [
-    { username: 'edge', role: 'edge', password },
-    { username: 'desk', role: 'device', device: 'desk', password },
-    { username: 'tux', role: 'device', device: 'tux', password },
-  ];
-  await writeFile(`${dir.path}/users.json`, JSON.stringify({ users }));
+  const usersFile = await writeUsersFile(dir.path, PASSWORD, [{ username: 'edge', role: 'edge' }, deviceUser('desk'), deviceUser('tux')]);
   broker = await startBroker(
-    testBrokerConfig({ BONKER_USERS_FILE: `${dir.path}/users.json`, BONKER_PERSISTENCE: 'level', BONKER_DATA_DIR: `${dir.path}/broker` }),
+    testBrokerConfig({ BONKER_USERS_FILE: usersFile, BONKER_PERSISTENCE: 'level', BONKER_DATA_DIR: `${dir.path}/broker` }),
     silentLogger,
   );
   cleanups.push(broker.close);

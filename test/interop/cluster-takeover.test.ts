@@ -1,14 +1,13 @@
 // Client ids bound to users across a Redis-backed cluster: a device user connecting to the other broker with another
 // device's id is refused there too, the real device is not kicked off its broker, and its queue stays its own.
-import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createTopics, deviceClientId, newClientId, silentLogger } from '../../contract/index.ts';
-import { hashPassword } from '../../broker/passwords.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { asEmitter, testBrokerConfig } from '../../broker/test-support.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { deviceUser, writeUsersFile } from '../helpers/users-file.ts';
 import { waitForEvent, waitUntil } from '../helpers/wait.ts';
 
 const PASSWORD = 'cluster takeover';
@@ -20,16 +19,10 @@ let b: RunningBroker;
 beforeAll(async () => {
   const dir = await makeTempDir('bonker-cluster-ids-');
   cleanups.push(dir.remove);
-  const password = await hashPassword(PASSWORD);
-  const users = [
-    { username: 'admin', role: 'admin', password },
-    { username: 'desk', role: 'device', device: 'desk', password },
-    { username: 'tux', role: 'device', device: 'tux', password },
-  ];
-  await writeFile(`${dir.path}/users.json`, JSON.stringify({ users }));
+  const usersFile = await writeUsersFile(dir.path, PASSWORD, [{ username: 'admin', role: 'admin' }, deviceUser('desk'), deviceUser('tux')]);
   const redis: RedisServer = await startRedis();
   cleanups.push(redis.close);
-  const config = testBrokerConfig({ BONKER_PERSISTENCE: redis.url, BONKER_USERS_FILE: `${dir.path}/users.json` });
+  const config = testBrokerConfig({ BONKER_PERSISTENCE: redis.url, BONKER_USERS_FILE: usersFile });
   a = await startBroker(config, silentLogger);
   cleanups.push(a.close);
   b = await startBroker(config, silentLogger);
