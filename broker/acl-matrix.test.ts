@@ -1,7 +1,5 @@
 // The ACL matrix over real sockets: every role × topic family × publish/subscribe, judged by the broker itself.
-import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';

@@ -1,6 +1,4 @@
 // Users, passwords and the ACL over real sockets: refused connects, publishes and subscriptions, logged without secrets.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createTopics, deviceClientId, newClientId, type Logger } from '../contract/index.ts';
