@@ -1,5 +1,5 @@
 // Entry of the `oom-bonker` command: picks the subcommand, turns flags into settings, maps errors to exit codes.
-import { ConfigError, EXIT_CONFIG, envValue, parseEnv, type Env } from '../contract/index.ts';
+import { ConfigError, EXIT_CONFIG, VERSION, envValue, parseEnv, type Env } from '../contract/index.ts';
 import type { Command } from './command.ts';
 import { UsageError, parseFlags, settingToFlag } from './flags.ts';
 import { createLogger } from './logger.ts';
@@ -39,6 +39,10 @@ export async function runCli(commands: CommandTable, argv: string[]): Promise<vo
 async function run(commands: CommandTable, argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (name === '--version' || name === '-V' || name === 'version') {
+    out(`oom-bonker ${VERSION}`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     out(await overview(commands));
     return name ? 0 : EXIT_USAGE;

@@ -6,5 +6,6 @@ export * from './status.ts';
 export * from './device-state.ts';
 export * from './alert-id.ts';
 export * from './client-ids.ts';
+export * from './version.ts';
 export * from './env-config.ts';
 export * from './logger.ts';

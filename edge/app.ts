@@ -2,7 +2,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
-import type { Logger } from '../contract/index.ts';
+import { VERSION, type Logger } from '../contract/index.ts';
 import { createAuthCheck } from './auth.ts';
 import type { EdgeConfig } from './config.ts';
 import { ClientAbortedError, EdgeHttpError, printable } from './http-error.ts';
@@ -46,7 +46,7 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
   const bonkGuards = every(...createManualBonkGuards(config), requireJson, readBody(MANUAL_BONK_BODY_LIMIT));
   app.post('/bonk', bonkGuards, handleManualBonk);
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION }));
   app.get('/readyz', async (c) =>
     (await publisher.checkReady())
       ? c.json({ status: 'ready' })

@@ -1,7 +1,7 @@
 // The edge's HTTP behaviour as one table of request → expected answer, for every runtime the app runs on.
 // app.test.ts runs it in-process against a recording publisher; a workerd runner can play the same rows by
 // mapping `publisher` onto its own broker/device set-up. Fixtures are imported as JSON so no node:fs is needed.
-import type { Env } from '../contract/index.ts';
+import { VERSION, type Env } from '../contract/index.ts';
 import firingOne from '../test/fixtures/firing-one.json' with { type: 'json' };
 import firingTwo from '../test/fixtures/firing-two.json' with { type: 'json' };
 import mixed from '../test/fixtures/mixed-firing-resolved.json' with { type: 'json' };
@@ -77,7 +77,7 @@ function encoded(body: Uint8Array<ArrayBuffer>, encoding: string, path = '/alert
 const withoutStartsAt = { ...firingOne, alerts: [{ ...firingOne.alerts[0], startsAt: undefined }] };
 
 export const edgeCases: EdgeCase[] = [
-  { name: 'health', request: { path: '/healthz' }, expect: { status: 200, body: { status: 'ok' } } },
+  { name: 'health', request: { path: '/healthz' }, expect: { status: 200, body: { status: 'ok', version: VERSION } } },
   { name: 'ready', request: { path: '/readyz' }, expect: { status: 200 } },
   { name: 'not ready', publisher: 'not-ready', request: { path: '/readyz' }, expect: { status: 503, error: /broker/ } },
   { name: 'metrics', request: { path: '/metrics' }, expect: { status: 200, text: /bonker_edge_/ } },

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CONFIG, silentLogger } from '../contract/index.ts';
+import { EXIT_CONFIG, VERSION, silentLogger } from '../contract/index.ts';
 import { loadBrokerConfig } from '../broker/config.ts';
 import { startBroker, type RunningBroker } from '../broker/start-broker.ts';
 import { startChain, type Chain } from './helpers/chain.ts';
@@ -75,6 +75,12 @@ describe('configuration errors', () => {
     const { code, output } = await run(['edge', '--edge-host', '0.0.0.0']);
     expect(code).toBe(EXIT_CONFIG);
     expect(output).toMatch(/BONKER_EDGE_TOKEN/);
+  });
+
+  it('prints its version with --version (the one package.json names)', async () => {
+    const { code, output } = await run(['--version']);
+    expect(code).toBe(0);
+    expect(output.trim()).toBe(`oom-bonker ${VERSION}`);
   });
 
   it('documents every setting as a flag in --help', async () => {

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type Env } from '../contract/index.ts';
+import { VERSION, silentLogger, type Env } from '../contract/index.ts';
 import { loadEdgeConfig } from '../edge/config.ts';
 import { startEdge, type RunningEdge } from '../edge/node.ts';
 import { fixtures } from './fixtures/index.ts';
@@ -268,7 +268,7 @@ describe('idle connections and connection floods', () => {
     const before = sample(await metricsOf(idleEdge.port), closedBy('keepalive'));
     const { socket, closed, received } = await connect(idleEdge.port);
     socket.write('GET /healthz HTTP/1.1\r\nHost: edge\r\n\r\n');
-    await waitUntil(socket, 'data', () => received().endsWith('{"status":"ok"}'));
+    await waitUntil(socket, 'data', () => received().endsWith(`{"status":"ok","version":"${VERSION}"}`));
     const answered = performance.now();
     expect(received()).toMatch(/^HTTP\/1\.1 200 [\s\S]*Connection: keep-alive/i);
     expect(socket.destroyed).toBe(false);
@@ -284,7 +284,7 @@ describe('idle connections and connection floods', () => {
       Array.from({ length: 5 }, async () => {
         const connection = await connect(capped.port);
         connection.socket.write('GET /healthz HTTP/1.1\r\nHost: edge\r\n\r\n');
-        await waitUntil(connection.socket, 'data', () => connection.received().endsWith('{"status":"ok"}'));
+        await waitUntil(connection.socket, 'data', () => connection.received().endsWith(`{"status":"ok","version":"${VERSION}"}`));
         return connection;
       }),
     );

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { VERSION } from '../contract/index.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const read = (file: string) => readFileSync(`${ROOT}${file}`, 'utf8');
@@ -20,6 +21,10 @@ describe('release files', () => {
     const sections = [...read('CHANGELOG.md').matchAll(/^## \[([^\]]+)\](?: - (\d{4}-\d{2}-\d{2}))?$/gm)].map((m) => ({ version: m[1]!, date: m[2] }));
     const released = sections.filter((s) => s.version !== 'Unreleased');
     expect(released[0]).toEqual({ version: pkg.version, date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+  });
+
+  it('the code reports package.json\'s version (oom-bonker --version, the edge\'s /healthz)', () => {
+    expect(VERSION).toBe(pkg.version);
   });
 
   it('has release notes for this version', () => {
