@@ -26,8 +26,10 @@ export interface BonkerProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function startBonker(args: string[], env: Record<string, string>): BonkerProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** `bin`: another oom-bonker than this checkout's (e.g. an installed package); `cwd`: where its `.bonker/` goes. */
+export function startBonker(args: string[], env: Record<string, string>, { bin = BIN, cwd }: { bin?: string; cwd?: string } = {}): BonkerProcess {
+  const child = spawn(process.execPath, [bin, ...args], {
+    ...(cwd ? { cwd } : {}),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
