@@ -2,7 +2,7 @@
 // Node 20 has no compile cache of its own (module.enableCompileCache came with Node 22.1); vm.Script takes V8's
 // cachedData and, after a run, makes it from everything the run compiled. On a Pi-class CPU this is about a third of
 // a `bonk`'s start-up (bench/RESULTS.md, "Pi-class budget").
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -42,6 +42,8 @@ function writeCache(script, file) {
     const dir = path.dirname(file);
     // Not recursive: its parent (dist/, or systemd's cache directory itself) exists where caching makes sense.
     if (!existsSync(dir)) mkdirSync(dir);
+    // Before createCachedData(), which costs a Pi-class CPU a second: a read-only install never gets to write.
+    accessSync(dir, constants.W_OK);
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, script.createCachedData());
     renameSync(temporary, file);

@@ -155,7 +155,8 @@ describe('oom-bonker-pi.service (everything on one Pi: `oom-bonker up` with a re
 
   it('sets only settings `up` reads, and the parts accept the example: edge on the LAN with a token, broker on loopback', () => {
     const known = new Set([...SETTINGS.broker, ...SETTINGS.edge, ...SETTINGS.device]);
-    expect(Object.keys(env).filter((key) => !known.has(key))).toEqual([]);
+    expect(Object.keys(env).filter((key) => !known.has(key))).toEqual(['MALLOC_ARENA_MAX']);
+    expect(env.MALLOC_ARENA_MAX).toBe('2');
     expect(loadEdgeConfig(env)).toMatchObject({ host: '0.0.0.0', auth: { token: 'REPLACE_WITH_EDGE_TOKEN' } });
     expect(parseEnv(brokerEnvShape, env)).toMatchObject({ BONKER_BROKER_HOST: '127.0.0.1' });
     expect(loadDeviceConfig(env).servo.driver).toBe('pwm-sysfs');
