@@ -25,7 +25,7 @@ const FIGURES: [id: string, name: string, run: () => Promise<Row[]>][] = [
   ['6', 'storm', () => stormFigure(smoke ? { alerts: 1_000, rounds: 2 } : { alerts: 1_000, rounds: 20 })],
   ['7', 'Pi-class budget', () => piBudgetFigure(smoke
     ? { share: 0.05, bonks: 3, idleS: 2, settleS: 1, bonkRuns: 1, coldStart: false }
-    : { share: 0.05, bonks: 100, idleS: 60, settleS: 20, bonkRuns: 5, coldStart: true })],
+    : { share: 0.05, bonks: 100, idleS: 60, settleS: 45, bonkRuns: 5, coldStart: true })],
 ];
 
 const CONDITIONS = `Conditions: everything on loopback on this machine, each part in its own process (broker: bundled Aedes 1.2.0 with
