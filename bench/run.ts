@@ -75,7 +75,7 @@ ${CONDITIONS}
 
 ${table}
 
-Goals (issue 7): 1 edge ≥ 2× Node-RED's req/s · 2 p50 ≤ 1 ms, p99 ≤ 5 ms · 3 bundled p50 ≤ 1.2× Mosquitto's, 0 stranded
+Goals: 1 edge ≥ 2× Node-RED's req/s · 2 p50 ≤ 1 ms, p99 ≤ 5 ms · 3 bundled p50 ≤ 1.2× Mosquitto's, 0 stranded
 or dropped · 4 p50 ≤ 4 ms per-request, ≤ 2.5 ms Durable Object · 5 RSS ≤ 55 MB, CPU ≤ 0.5 %, start ≤ 1 s · 6 ≤ 50 ms,
 bonks capped · 7 (5 % of one core) \`up\` listening ≤ the original's, RSS ≤ 80 MB, \`bonk --wait\` ≤ 4 s (≤ 0.3 s
 outside the budget), device agent subscribed ≤ 3 s and ≤ 45 MB, idle CPU ≤ 1 % of the budget. Regenerate with
