@@ -8,6 +8,7 @@ import { createAuthHooks, type AuthHooks } from './auth-hooks.ts';
 import type { BrokerConfig } from './config.ts';
 import { startListeners, type Listener } from './listeners.ts';
 import { createBrokerMetrics } from './metrics.ts';
+import { createDeviceMetrics } from './device-metrics.ts';
 import { createLimitRefusals, watchConnectTimeouts } from './limit-refusals.ts';
 import { installExactDedupe, type DedupableClient } from './exact-dedupe.ts';
 import { createOrderedPersistence, type OrderedPersistence } from './ordered-persistence.ts';
@@ -43,10 +44,11 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   const log = logger.child({ module: 'broker' });
   const metrics = createBrokerMetrics();
+  const topics = createTopics(config.topicPrefix);
   const refusals = createLimitRefusals({ logger: log, count: metrics.limitRefused });
   const { inspectConnect, ...authHooks } = createAuthHooks({
     users: config.users,
-    acl: createAcl(createTopics(config.topicPrefix)),
+    acl: createAcl(topics),
     logger: log,
     onRefused: metrics.refused,
   });
@@ -67,6 +69,7 @@ export async function startBroker(
       ...deliveryHooks(persistence, overrides.raceGuards ?? true, () => metrics.forwarded(), inspectConnect),
     });
     metrics.observe(aedes, persistence.queuedMessages, store.health);
+    await createDeviceMetrics({ aedes, persistence, topics, registry: metrics.registry, logger: log }).start();
     dropStaleWills(aedes, persistence as never, log);
     logEvents(aedes, log);
     watchConnectTimeouts(aedes, refusals, config.limits.connectTimeoutMs);
