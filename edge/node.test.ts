@@ -65,6 +65,7 @@ describe('startEdge on Node', () => {
     expect(text).toMatch(/^bonker_edge_alerts_total\{status="firing"\} 1$/m);
     expect(text).toMatch(/^bonker_edge_bonks_published_total 1$/m);
     expect(text).toMatch(/^bonker_edge_publish_duration_seconds_count 1$/m);
+    expect(text).toMatch(/^bonker_edge_broker_ready 1$/m);
   });
 
   it('returns the device acks with ?wait=ack, collected on the ack topic', async () => {
@@ -107,6 +108,7 @@ describe('startEdge on Node', () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toMatch(/^bonker_edge_errors_total\{kind="publish_failed",step="not_connected"\} 1$/m);
     expect(text).toMatch(/^bonker_edge_errors_total\{kind="publish_failed",step="timeout"\} 0$/m);
+    expect(text).toMatch(/^bonker_edge_broker_ready 0$/m);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });

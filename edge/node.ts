@@ -29,7 +29,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
     publishTimeoutMs: config.publishTimeoutMs,
     logger: logger.child({ module: 'mqtt-publisher' }),
   });
-  const metrics = createPromMetrics({ defaultMetrics: true });
+  const metrics = createPromMetrics({ defaultMetrics: true, brokerReady: () => publisher.isReady() });
   const app = createEdgeApp({ config, publisher, logger, metrics });
   // The dashboard page: Node only (files from disk), so it is mounted here and not in the runtime-neutral app.
   await mountDashboard(app, config).catch(async (error: unknown) => {

@@ -1,16 +1,30 @@
 // The edge's metrics on prom-client (Node only), in a Registry of its own so several edges can share a process.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   CONNECTION_CLOSE_REASONS, EDGE_ERROR_KINDS, METRIC_NAMES, PUBLISH_BUCKETS, type EdgeMetrics,
 } from './metrics.ts';
 import { PUBLISH_STEPS } from './publisher.ts';
 
-export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): EdgeMetrics & { registry: Registry } {
+/** `brokerReady`: the publisher's readiness, exported as a gauge (the same answer /readyz gives). */
+export function createPromMetrics(
+  options: { defaultMetrics?: boolean; brokerReady?: () => boolean } = {},
+): EdgeMetrics & { registry: Registry } {
   const registry = new Registry();
   // The event-loop delay histogram samples once a second, not every 10 ms (prom-client's default): 100 wake-ups a
   // second were 0.6 % of a core with nothing to do, 11 % of a Pi 1's CPU budget (bench/RESULTS.md, figure 7).
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'bonker_edge_', eventLoopMonitoringPrecision: 1_000 });
   const registers = [registry];
+  const { brokerReady } = options;
+  if (brokerReady) {
+    new Gauge({
+      name: 'bonker_edge_broker_ready',
+      help: '1 while the edge holds a connection to the broker and can store bonks, 0 while it answers 503 at once',
+      registers,
+      collect() {
+        this.set(brokerReady() ? 1 : 0);
+      },
+    });
+  }
   const notifications = new Counter({
     name: METRIC_NAMES.notifications,
     help: 'Alertmanager notifications received (valid payloads)',
