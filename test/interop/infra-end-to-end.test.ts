@@ -1,12 +1,10 @@
 // Issue 5 end to end with the real programs: Prometheus 2.42 (our rule) → Alertmanager 0.25 (our config) → edge →
 // bundled broker → device agent (simulated servo). kube-state-metrics is a tiny fake exposition the test changes.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadBrokerConfig } from '../../broker/config.ts';
@@ -19,6 +17,7 @@ import { startEdge, type RunningEdge } from '../../edge/node.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitForEvent, waitUntil } from '../helpers/wait.ts';
+import { startProgram, type Program } from '../helpers/debian-program.ts';
 import { INFRA } from '../infra/infra-files.ts';
 import { ALERTMANAGER, PROMETHEUS, requireProgram } from './require-programs.ts';
 
@@ -28,7 +27,6 @@ const WINDOW = '20s';
 const AM_TIMING = { group_wait: '1s', group_interval: '2s', repeat_interval: '3s' };
 
 interface Container { namespace: string; pod: string; container: string; restarts: number; reason?: string }
-interface Program { child: ChildProcess; lines: string[]; events: EventEmitter; stop(): Promise<void> }
 
 /** A fake kube-state-metrics: the two series the rule reads, 'scrape' emitted per request. */
 async function startFakeKsm(containers: Container[]) {
@@ -47,29 +45,6 @@ async function startFakeKsm(containers: Container[]) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return { port, events, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** A Debian program as a child; resolves once a stderr line matches `ready`; stopped by its PID. */
-async function startProgram(program: string, args: string[], ready: RegExp): Promise<Program> {
-  const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const lines: string[] = [];
-  const events = new EventEmitter();
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    lines.push(line);
-    events.emit('line', line);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    await waitForEvent<[string]>(events, 'line', { timeoutMs: 20_000, accept: (line) => ready.test(line) });
-  } catch (error) {
-    await stop();
-    throw new Error(`${path.basename(program)} did not start: ${(error as Error).message}\n${lines.slice(-10).join('\n')}`);
-  }
-  return { child, lines, events, stop };
 }
 
 /** Our alertmanager.yml with test-sized intervals, the receiver pointed at the test's edge and a temp token file. */
