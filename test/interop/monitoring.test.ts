@@ -2,8 +2,9 @@
 // real Prometheus 2.42 scrapes a live chain (broker, edge, device agent) through the shipped scrape jobs, loads the
 // health rules, and answers every query of the Grafana dashboard with data.
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -15,6 +16,7 @@ import { loadEdgeConfig } from '../../edge/config.ts';
 import { startEdge, type RunningEdge } from '../../edge/node.ts';
 import { fixtures } from '../fixtures/index.ts';
 import { startProgram, type Program } from '../helpers/debian-program.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -23,6 +25,7 @@ import { PROMETHEUS, PROMTOOL, requireProgram } from './require-programs.ts';
 
 const run = promisify(execFile);
 const RULES = `${INFRA}prometheus/bonker-health-rules.yml`;
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/monitoring/', import.meta.url));
 
 interface Target { expr: string; refId: string }
 interface Panel { title: string; targets: Target[] }
@@ -37,6 +40,30 @@ describe('promtool on the health rules', () => {
     expect(tested.stdout).toMatch(/SUCCESS/);
   });
 });
+
+/**
+ * Grafana is not packaged in Debian, so the pictures for people are Prometheus's own graph page showing each of the
+ * dashboard's queries over the last minute: test-results/monitoring/<panel>-<target>.png.
+ */
+async function screenshotPanels(api: string, panels: Panel[]): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const browser = await launchChromium({ width: 1280, height: 800 });
+  try {
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    for (const [index, panel] of panels.entries()) {
+      for (const target of panel.targets) {
+        const expr = encodeURIComponent(target.expr.replaceAll('$__rate_interval', '1m'));
+        await page.goto(`${api}/graph?g0.expr=${expr}&g0.tab=0&g0.range_input=1m`);
+        // The legend appears once the range query has answered and the graph is drawn.
+        await page.getByText('{', { exact: false }).or(page.locator('canvas')).first().waitFor({ timeout: 20_000 });
+        const name = `${String(index + 1).padStart(2, '0')}-${panel.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${target.refId}.png`;
+        await page.screenshot({ path: path.join(SCREENSHOTS, name) });
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+}
 
 describe('Prometheus scraping a live chain answers every dashboard query', () => {
   let dir: { path: string; remove(): Promise<void> };
@@ -153,6 +180,7 @@ describe('Prometheus scraping a live chain answers every dashboard query', () =>
       }
     }
     expect(empty).toEqual([]);
+    await screenshotPanels(api, dashboard.panels);
     const sinceStrike = await query('time() - max by (device) (bonker_device_last_strike_timestamp_seconds)');
     expect(Number(sinceStrike[0]!.value[1])).toBeLessThan(60);
   });
