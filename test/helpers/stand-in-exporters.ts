@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitForEvent } from './wait.ts';
 
 /** One container of a pod as the three exporters see it; `cgroup` is the running instance cAdvisor watches. */
 export interface KubeContainer {
@@ -35,21 +36,10 @@ export async function startExporter(render: () => string): Promise<StandInExport
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const scrapes = (count: number, timeoutMs = 15_000) =>
-    new Promise<void>((resolve, reject) => {
-      let seen = 0;
-      const timer = setTimeout(() => {
-        events.off('scrape', onScrape);
-        reject(new Error(`exporter on port ${port}: ${seen} of ${count} scrapes within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onScrape = () => {
-        if (++seen < count) return;
-        clearTimeout(timer);
-        events.off('scrape', onScrape);
-        resolve();
-      };
-      events.on('scrape', onScrape);
-    });
+  const scrapes = async (count: number, timeoutMs = 15_000) => {
+    let seen = 0;
+    await waitForEvent(events, 'scrape', { timeoutMs, accept: () => ++seen >= count });
+  };
   return { port, events, scrapes, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
@@ -67,14 +57,19 @@ const podUid = (c: KubeContainer) => `uid-${c.namespace}-${c.pod}`;
 /** kube-state-metrics v2: the restart counter of every container and the reason of each last termination. */
 export function kubeStateMetricsText(containers: readonly KubeContainer[]): string {
   const labels = (c: KubeContainer) => ({ namespace: c.namespace, pod: c.pod, uid: podUid(c), container: c.container });
+  const reasons = containers.filter((c) => c.reason);
   return [
     familyText({
-      name: 'kube_pod_container_status_restarts_total', help: '[STABLE] The number of container restarts per container.', type: 'counter',
+      name: 'kube_pod_container_status_restarts_total',
+      help: '[STABLE] The number of container restarts per container.',
+      type: 'counter',
       samples: containers.map((c) => `kube_pod_container_status_restarts_total${labelText(labels(c))} ${c.restarts}`),
     }),
     familyText({
-      name: 'kube_pod_container_status_last_terminated_reason', help: 'Describes the last reason the container was in terminated state.', type: 'gauge',
-      samples: containers.filter((c) => c.reason).map((c) => `kube_pod_container_status_last_terminated_reason${labelText({ ...labels(c), reason: c.reason! })} 1`),
+      name: 'kube_pod_container_status_last_terminated_reason',
+      help: 'Describes the last reason the container was in terminated state.',
+      type: 'gauge',
+      samples: reasons.map((c) => `kube_pod_container_status_last_terminated_reason${labelText({ ...labels(c), reason: c.reason! })} 1`),
     }),
   ].join('');
 }

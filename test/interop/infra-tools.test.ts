@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { INFRA, yamlDocs } from '../infra/infra-files.ts';
+import { kubeletCadvisorText, kubeStateMetricsText, nodeExporterText, type KubeContainer } from '../helpers/stand-in-exporters.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { AMTOOL, PROMTOOL, SYSTEMD_ANALYZE, requireProgram } from './require-programs.ts';
 
@@ -99,6 +100,36 @@ describe('promtool', () => {
     const result = await tool(requireProgram(PROMTOOL), ['test', 'rules', 'oom-rules.test.yml'], dir);
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(fails);
+  });
+});
+
+describe('promtool check metrics', () => {
+  /** promtool reading an exposition on stdin: exit code and what it said. */
+  const checkMetrics = (text: string) =>
+    new Promise<{ code: number; output: string }>((resolve) => {
+      const child = execFile(requireProgram(PROMTOOL), ['check', 'metrics'], (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
+      child.stdin!.end(text);
+    });
+  const killed: KubeContainer[] = [
+    { namespace: 'bonk', pod: 'eater', container: 'eater', restarts: 1, reason: 'OOMKilled', cgroup: { id: 'eater-2', oomEvents: 0 } },
+    { namespace: 'shop', pod: 'web-0', container: 'gunicorn', restarts: 0, cgroup: { id: 'web-1', oomEvents: 3 } },
+  ];
+
+  // The interop suites' stand-ins must serve what the real exporters serve, HELP and TYPE included.
+  it.each([
+    ['kube-state-metrics', kubeStateMetricsText(killed), /# TYPE kube_pod_container_status_restarts_total counter/],
+    ['kubelet /metrics/cadvisor', kubeletCadvisorText(killed), /# TYPE container_oom_events_total counter\n.*\} 0 \d{13}\n/],
+    ['node_exporter', nodeExporterText(4), /# TYPE node_vmstat_oom_kill untyped/],
+  ])('accepts the stand-in %s exposition', async (_name, text, type) => {
+    expect(text).toMatch(type);
+    const result = await checkMetrics(text);
+    expect(result.code, result.output).toBe(0);
+  });
+
+  it('would reject a malformed exposition (the check can fail)', async () => {
+    const result = await checkMetrics(nodeExporterText(4).replace('untyped', 'untyped\n# TYPE node_vmstat_oom_kill counter'));
+    expect(result.code).not.toBe(0);
   });
 });
 
