@@ -105,4 +105,24 @@ describe('toBonks rules', () => {
     const plan = toBonks(parse({ ...fixtures.firingOne, alerts: [alert] }), options);
     expect(plan.bonks[0]!.command.reason.length).toBeLessThanOrEqual(1024);
   });
+
+  // HostProcessOOMKilled (infra/prometheus/oom-rules.yml) is labelled by instance and has no pod: the summary is the
+  // reason, and its labels travel unchanged, so the dashboard and Home Assistant show the host.
+  it('bonks a host-level alert (instance, no pod) with its summary as the reason', async () => {
+    const base = fixtures.firingOne.alerts[0]!;
+    const alert = {
+      ...base,
+      fingerprint: 'fphost',
+      labels: { alertname: 'HostProcessOOMKilled', instance: 'db-1:9100', oom_kills: '8', severity: 'warning' },
+      annotations: { summary: 'host db-1:9100: a process was OOM-killed' },
+    };
+    const plan = toBonks(parse({ ...fixtures.firingOne, commonLabels: {}, groupLabels: { alertname: 'HostProcessOOMKilled' }, alerts: [alert] }), options);
+    expect(plan.bonks).toHaveLength(1);
+    expect(plan.bonks[0]!.command).toMatchObject({
+      id: idOf(alert),
+      reason: 'host db-1:9100: a process was OOM-killed',
+      labels: { alertname: 'HostProcessOOMKilled', instance: 'db-1:9100', oom_kills: '8' },
+    });
+    expect(plan.bonks[0]!.command.labels).not.toHaveProperty('pod');
+  });
 });

@@ -9,6 +9,7 @@ const [prometheusRule] = yamlDocs('prometheus/prometheus-rule.yaml');
 const [alertmanager] = yamlDocs('alertmanager/alertmanager.yml');
 const operatorDocs = yamlDocs('alertmanager/alertmanager-config.yaml');
 const amConfig = operatorDocs.find((d) => d.kind === 'AlertmanagerConfig')!;
+const alertNames = (rules!.groups[0].rules as Doc[]).map((r) => r.alert as string);
 
 /** Every key anywhere in a YAML tree. */
 const keysOf = (value: unknown): string[] =>
@@ -25,14 +26,38 @@ describe('infra/prometheus', () => {
     expect(prometheusRule!.spec.groups).toEqual(rules!.groups);
   });
 
-  it('labels the alert with namespace, pod, container (from the expression) and a severity, with a summary', () => {
-    const rule = rules!.groups[0].rules[0] as Doc;
-    expect(rule.expr).toMatch(/by \(namespace, pod, container\)/);
+  const byName = (name: string) => {
+    const rule = (rules!.groups[0].rules as Doc[]).find((r) => r.alert === name);
+    if (!rule) throw new Error(`no rule ${name} in oom-rules.yml`);
+    return rule;
+  };
+
+  it('has the three OOM alerts, one per kind of kill, in one group', () => {
+    expect(rules!.groups).toHaveLength(1);
+    expect(alertNames).toEqual(['KubeContainerOOMKilled', 'KubeContainerProcessOOMKilled', 'HostProcessOOMKilled']);
+  });
+
+  it.each([
+    ['KubeContainerOOMKilled', 'namespace, pod, container', 'restarts', /\$labels\.pod/],
+    ['KubeContainerProcessOOMKilled', 'namespace, pod, container', 'oom_events', /\$labels\.pod/],
+    ['HostProcessOOMKilled', 'instance', 'oom_kills', /\$labels\.instance/],
+  ])('%s is labelled by (%s), a severity and its counter, with a summary naming what was killed', (name, by, counter, summary) => {
+    const rule = byName(name);
+    expect(rule.expr).toContain(`by (${by})`);
     expect(rule.expr).not.toMatch(/ignoring|without/);
     expect(rule.labels.severity).toBeDefined();
-    expect(rule.annotations.summary).toMatch(/\$labels\.pod/);
-    // Edge-triggered: the bare "last terminated reason" never resolves (issue 5).
-    expect(rule.expr).toMatch(/increase\(kube_pod_container_status_restarts_total\[\w+\]\)/);
+    // The counter's value in a label: each further kill is a new alert, hence a new bonk.
+    expect(rule.labels[counter]).toBe('{{ $value }}');
+    expect(rule.annotations.summary).toMatch(summary);
+    // Edge-triggered: a bare counter or "last terminated reason" never resolves.
+    expect(rule.expr).toMatch(/increase\(\w+(\{[^}]*\})?\[\w+\]/);
+    expect(rule.for).toBeUndefined();
+  });
+
+  it('leaves kills that restarted the container to KubeContainerOOMKilled, inside Prometheus', () => {
+    const rule = byName('KubeContainerProcessOOMKilled');
+    const restarted = 'max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total[7m])) > 0';
+    expect(rule.expr.replace(/\s+/g, ' ')).toContain(`unless on (namespace, pod, container) (${restarted})`);
   });
 });
 
@@ -40,8 +65,8 @@ describe('infra/alertmanager', () => {
   const route = alertmanager!.route.routes.find((r: Doc) => r.receiver === 'bonker');
   const webhook = alertmanager!.receivers.find((r: Doc) => r.name === 'bonker').webhook_configs[0] as Doc;
 
-  it('routes the rule\'s alert to the edge webhook with bearer credentials from a file', () => {
-    expect(route.matchers).toEqual([`alertname = "${rules!.groups[0].rules[0].alert}"`]);
+  it('routes every alert of the rules file to the edge webhook with bearer credentials from a file', () => {
+    expect(route.matchers).toEqual([`alertname =~ "${alertNames.join('|')}"`]);
     expect(WEBHOOK_PATHS).toContain(new URL(webhook.url).pathname);
     expect(webhook.send_resolved).toBe(true);
     expect(webhook.http_config.authorization).toEqual({ type: 'Bearer', credentials_file: expect.stringMatching(/^\//) });
@@ -61,7 +86,7 @@ describe('infra/alertmanager', () => {
     expect(spec.route.groupBy).toEqual(route.group_by);
     // The operator forces it on an AlertmanagerConfig's top-level route; the object says so itself.
     expect(spec.route.continue).toBe(true);
-    expect(spec.route.matchers).toEqual([{ name: 'alertname', matchType: '=', value: rules!.groups[0].rules[0].alert }]);
+    expect(spec.route.matchers).toEqual([{ name: 'alertname', matchType: '=~', value: alertNames.join('|') }]);
     const hook = spec.receivers[0].webhookConfigs[0];
     expect(hook).toMatchObject({ sendResolved: true, maxAlerts: 0 });
     expect(WEBHOOK_PATHS).toContain(new URL(hook.url).pathname);

@@ -1,5 +1,6 @@
 // The shipped bonker route merged into a team's existing alertmanager.yml the way the README says (first in
-// `routes`), checked by Debian's amtool 0.25: OOM kills reach both the edge and the pager, other alerts only the pager.
+// `routes`), checked by Debian's amtool 0.25: every OOM alert of the rules file reaches both the edge and the pager,
+// other alerts only the pager.
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -67,12 +68,19 @@ async function receiversFor(file: string, ...labels: string[]): Promise<string[]
   return stdout.trim().split('\n').at(-1)!.split(',');
 }
 
-const OOM = ['alertname=KubeContainerOOMKilled', 'namespace=x'];
+/** Every alert of the rules file, with the labels it carries: pod alerts a namespace, the host alert an instance. */
+const RULES = parse(readInfra('prometheus/oom-rules.yml')) as Doc;
+const OOM_ALERTS = (RULES.groups[0].rules as Doc[]).map((r) => [
+  `alertname=${r.alert}`,
+  ...(r.alert.startsWith('Host') ? ['instance=db-1:9100'] : ['namespace=x']),
+]);
+const OOM = OOM_ALERTS[0]!;
 
 describe('the bonker route merged into an existing config with a catch-all pager route', () => {
-  it('sends an OOM kill to the edge and still to the pager', async () => {
+  it('sends each OOM alert (container, process in a container, host) to the edge and still to the pager', async () => {
     const file = await writeConfig(mergeBonker(existingConfig('catch-all route')));
-    expect(await receiversFor(file, ...OOM)).toEqual(['bonker', 'pager']);
+    expect(OOM_ALERTS).toHaveLength(3);
+    for (const labels of OOM_ALERTS) expect(await receiversFor(file, ...labels), labels.join(' ')).toEqual(['bonker', 'pager']);
   });
 
   it('sends other alerts only to the pager, and the Watchdog still nowhere', async () => {
@@ -92,13 +100,13 @@ describe('the bonker route merged where the pager is only the top-level receiver
   // Alertmanager falls back to route.receiver only when no route matched at all; the README says to add the line.
   it('reaches only the edge until `- receiver: pager` ends `routes`, then both', async () => {
     const bare = await writeConfig(mergeBonker(existingConfig('top-level receiver only')));
-    expect(await receiversFor(bare, ...OOM)).toEqual(['bonker']);
+    for (const labels of OOM_ALERTS) expect(await receiversFor(bare, ...labels), labels.join(' ')).toEqual(['bonker']);
     expect(await receiversFor(bare, 'alertname=KubePodCrashLooping', 'namespace=x')).toEqual(['pager']);
 
     const merged = mergeBonker(existingConfig('top-level receiver only'));
     merged.route.routes.push({ receiver: 'pager' });
     const fixed = await writeConfig(merged);
-    expect(await receiversFor(fixed, ...OOM)).toEqual(['bonker', 'pager']);
+    for (const labels of OOM_ALERTS) expect(await receiversFor(fixed, ...labels), labels.join(' ')).toEqual(['bonker', 'pager']);
     expect(await receiversFor(fixed, 'alertname=KubePodCrashLooping', 'namespace=x')).toEqual(['pager']);
   });
 });

@@ -1,12 +1,8 @@
-// Issue 5 end to end with the real programs: Prometheus 2.42 (our rule) → Alertmanager 0.25 (our config) → edge →
-// bundled broker → device agent (simulated servo). kube-state-metrics is a tiny fake exposition the test changes.
-import { EventEmitter } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// End to end with the real programs: Prometheus 2.42 (our rules) → Alertmanager 0.25 (our route) → edge → bundled
+// broker → device agent (simulated servo). kube-state-metrics is a stand-in exposition the test changes.
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { loadBrokerConfig } from '../../broker/config.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { silentLogger } from '../../contract/index.ts';
@@ -15,71 +11,28 @@ import { createRecordingLogger } from '../helpers/recording-logger.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
 import { startEdge, type RunningEdge } from '../../edge/node.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { scaledRules, startAlertmanager, startPrometheus } from '../helpers/prometheus-stack.ts';
+import { kubeStateMetricsText, startExporter, type KubeContainer, type StandInExporter } from '../helpers/stand-in-exporters.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitForEvent, waitUntil } from '../helpers/wait.ts';
-import { startProgram, type Program } from '../helpers/debian-program.ts';
-import { INFRA } from '../infra/infra-files.ts';
-import { ALERTMANAGER, PROMETHEUS, requireProgram } from './require-programs.ts';
 
 const TOKEN = 'e2e-token-0123456789';
-/** Test-sized: the rule's 5m window, and Alertmanager's 10s / 1m / 4h intervals (FACTS: measured with these). */
-const WINDOW = '20s';
-const AM_TIMING = { group_wait: '1s', group_interval: '2s', repeat_interval: '3s' };
-
-interface Container { namespace: string; pod: string; container: string; restarts: number; reason?: string }
-
-/** A fake kube-state-metrics: the two series the rule reads, 'scrape' emitted per request. */
-async function startFakeKsm(containers: Container[]) {
-  const events = new EventEmitter();
-  const server = http.createServer((_req, res) => {
-    const lines = containers.flatMap((c) => {
-      const labels = `namespace="${c.namespace}",pod="${c.pod}",container="${c.container}"`;
-      return [
-        `kube_pod_container_status_restarts_total{${labels}} ${c.restarts}`,
-        ...(c.reason ? [`kube_pod_container_status_last_terminated_reason{${labels},reason="${c.reason}"} 1`] : []),
-      ];
-    });
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`${lines.join('\n')}\n`);
-    events.emit('scrape');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { port, events, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** Our alertmanager.yml with test-sized intervals, the receiver pointed at the test's edge and a temp token file. */
-async function alertmanagerConfig(edgeUrl: string, tokenFile: string): Promise<string> {
-  const config = parse(await readFile(`${INFRA}alertmanager/alertmanager.yml`, 'utf8'));
-  const route = config.route.routes.find((r: { receiver: string }) => r.receiver === 'bonker');
-  Object.assign(route, AM_TIMING);
-  const hook = config.receivers.find((r: { name: string }) => r.name === 'bonker').webhook_configs[0];
-  hook.url = hook.url.replace('http://EDGE_HOST:8080', edgeUrl);
-  hook.http_config.authorization.credentials_file = tokenFile;
-  return stringify(config);
-}
-
-/** Our rule with the test-sized window; fails loudly if the rule no longer has exactly the window we replace. */
-async function ruleFile(): Promise<string> {
-  const text = await readFile(`${INFRA}prometheus/oom-rules.yml`, 'utf8');
-  expect(text.match(/\[5m\]/g)).toHaveLength(1);
-  return text.replace('[5m]', `[${WINDOW}]`);
-}
 
 describe('OOM kill → Prometheus → Alertmanager → edge → broker → device (real programs)', () => {
-  const containers: Container[] = [
+  const containers: KubeContainer[] = [
     { namespace: 'bonk', pod: 'eater-a', container: 'eater', restarts: 0 },
     { namespace: 'bonk', pod: 'eater-b', container: 'eater', restarts: 0 },
   ];
   const timings: Record<string, number> = {};
   const edgeLog = createRecordingLogger();
   let dir: { path: string; remove(): Promise<void> };
-  let ksm: Awaited<ReturnType<typeof startFakeKsm>>;
+  let ksm: StandInExporter;
   let brokerPort: number;
   let broker: RunningBroker | undefined;
   let edge: RunningEdge;
   let agent: TestAgent;
-  let alertmanager: Program;
-  let prometheus: Program;
+  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
   let tokenFile: string;
 
   const startOurBroker = async () =>
@@ -104,7 +57,7 @@ describe('OOM kill → Prometheus → Alertmanager → edge → broker → devic
 
   beforeAll(async () => {
     dir = await makeTempDir('bonker-infra-e2e-');
-    ksm = await startFakeKsm(containers);
+    ksm = await startExporter(() => kubeStateMetricsText(containers));
     brokerPort = await freePort();
     broker = await startOurBroker();
     const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
@@ -115,26 +68,12 @@ describe('OOM kill → Prometheus → Alertmanager → edge → broker → devic
     );
     tokenFile = path.join(dir.path, 'bonker-token');
     await writeFile(tokenFile, TOKEN);
-    const amPort = await freePort();
-    await writeFile(path.join(dir.path, 'alertmanager.yml'), await alertmanagerConfig(`http://127.0.0.1:${edge.port}`, tokenFile));
-    alertmanager = await startProgram(requireProgram(ALERTMANAGER), [
-      `--config.file=${path.join(dir.path, 'alertmanager.yml')}`, `--storage.path=${path.join(dir.path, 'am')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=debug',
-    ], /Listening on/);
-    await writeFile(path.join(dir.path, 'oom-rules.yml'), await ruleFile());
-    await writeFile(path.join(dir.path, 'prometheus.yml'), stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: [path.join(dir.path, 'oom-rules.yml')],
-      alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-      scrape_configs: [{ job_name: 'kube-state-metrics', static_configs: [{ targets: [`127.0.0.1:${ksm.port}`] }] }],
-    }));
-    prometheus = await startProgram(requireProgram(PROMETHEUS), [
-      `--config.file=${path.join(dir.path, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir.path, 'prom')}`,
-      `--web.listen-address=127.0.0.1:${await freePort()}`,
-    ], /Server is ready to receive web requests/);
+    alertmanager = await startAlertmanager(dir.path, `http://127.0.0.1:${edge.port}`, tokenFile);
+    prometheus = await startPrometheus(dir.path, await scaledRules(), alertmanager.port, [
+      { job: 'kube-state-metrics', port: ksm.port },
+    ]);
     // The counters' zero must be in the TSDB before a kill, or increase() has nothing to compare with.
-    let scrapes = 0;
-    await waitForEvent(ksm.events, 'scrape', { timeoutMs: 15_000, accept: () => ++scrapes >= 3 });
+    await ksm.scrapes(3);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { INFRA, yamlDocs } from '../infra/infra-files.ts';
+import { kubeletCadvisorText, kubeStateMetricsText, nodeExporterText, type KubeContainer } from '../helpers/stand-in-exporters.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { AMTOOL, PROMTOOL, SYSTEMD_ANALYZE, requireProgram } from './require-programs.ts';
 
@@ -30,7 +31,7 @@ afterAll(() => tmp.remove());
 describe('promtool', () => {
   it('accepts the rules file', async () => {
     const result = await tool(requireProgram(PROMTOOL), ['check', 'rules', `${INFRA}prometheus/oom-rules.yml`]);
-    expect(result.output).toMatch(/SUCCESS: 1 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 3 rules found/);
     expect(result.code).toBe(0);
   });
 
@@ -42,7 +43,7 @@ describe('promtool', () => {
     expect(result.code, result.output).toBe(0);
   });
 
-  it('passes the rule\'s unit tests (one kill, crash loop, other reason, two containers)', async () => {
+  it('passes the rules\' unit tests (main-process kill, child-process kills, host kill, other restarts...)', async () => {
     const result = await tool(requireProgram(PROMTOOL), ['test', 'rules', 'oom-rules.test.yml'], `${INFRA}prometheus`);
     expect(result.code, result.output).toBe(0);
     expect(result.output).toMatch(/SUCCESS/);
@@ -63,6 +64,72 @@ describe('promtool', () => {
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/one kill fires once and resolves/);
     expect(result.output).toMatch(/crash-looping container fires once per kill/);
+  });
+
+  // Each guard taken out in turn: the unit tests must notice every one (the name of the promtool test that fails).
+  const RESTART_GUARD = /\n\s+unless on \(namespace, pod, container\)\n[^\n]*\[7m\]\)\) > 0\)/;
+  it.each([
+    {
+      name: 'without the restart guard a main-process kill bonks twice',
+      mutate: (rules: string) => rules.replace(RESTART_GUARD, ''),
+      fails: /main-process kill shows in both exporters/,
+    },
+    {
+      name: 'without the offset the kill is decided before kube-state-metrics reports the restart',
+      mutate: (rules: string) => rules.replaceAll(' offset 1m', ''),
+      fails: /main-process kill shows in both exporters/,
+    },
+    {
+      name: 'with a restart window no longer than the kill\'s, a late report from the kubelet bonks',
+      mutate: (rules: string) => rules.replace('[7m]', '[5m]'),
+      fails: /reported late/,
+    },
+    {
+      name: 'without the job filter the in-cluster node-exporter bonks container kills again',
+      mutate: (rules: string) => rules.replaceAll('{job!="node-exporter"}', ''),
+      fails: /host kill, only HostProcessOOMKilled fires/,
+    },
+  ])('would catch a weaker rule: $name', async ({ name, mutate, fails }) => {
+    const dir = path.join(tmp.path, name.replace(/\W+/g, '-'));
+    await mkdir(dir, { recursive: true });
+    await copyFile(`${INFRA}prometheus/oom-rules.test.yml`, path.join(dir, 'oom-rules.test.yml'));
+    const rules = await readFile(`${INFRA}prometheus/oom-rules.yml`, 'utf8');
+    const weaker = mutate(rules);
+    expect(weaker).not.toBe(rules);
+    await writeFile(path.join(dir, 'oom-rules.yml'), weaker);
+    const result = await tool(requireProgram(PROMTOOL), ['test', 'rules', 'oom-rules.test.yml'], dir);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(fails);
+  });
+});
+
+describe('promtool check metrics', () => {
+  /** promtool reading an exposition on stdin: exit code and what it said. */
+  const checkMetrics = (text: string) =>
+    new Promise<{ code: number; output: string }>((resolve) => {
+      const child = execFile(requireProgram(PROMTOOL), ['check', 'metrics'], (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
+      child.stdin!.end(text);
+    });
+  const killed: KubeContainer[] = [
+    { namespace: 'bonk', pod: 'eater', container: 'eater', restarts: 1, reason: 'OOMKilled', cgroup: { id: 'eater-2', oomEvents: 0 } },
+    { namespace: 'shop', pod: 'web-0', container: 'gunicorn', restarts: 0, cgroup: { id: 'web-1', oomEvents: 3 } },
+  ];
+
+  // The interop suites' stand-ins must serve what the real exporters serve, HELP and TYPE included.
+  it.each([
+    ['kube-state-metrics', kubeStateMetricsText(killed), /# TYPE kube_pod_container_status_restarts_total counter/],
+    ['kubelet /metrics/cadvisor', kubeletCadvisorText(killed), /# TYPE container_oom_events_total counter\n.*\} 0 \d{13}\n/],
+    ['node_exporter', nodeExporterText(4), /# TYPE node_vmstat_oom_kill untyped/],
+  ])('accepts the stand-in %s exposition', async (_name, text, type) => {
+    expect(text).toMatch(type);
+    const result = await checkMetrics(text);
+    expect(result.code, result.output).toBe(0);
+  });
+
+  it('would reject a malformed exposition (the check can fail)', async () => {
+    const result = await checkMetrics(nodeExporterText(4).replace('untyped', 'untyped\n# TYPE node_vmstat_oom_kill counter'));
+    expect(result.code).not.toBe(0);
   });
 });
 

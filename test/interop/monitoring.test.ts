@@ -15,7 +15,7 @@ import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '
 import { loadEdgeConfig } from '../../edge/config.ts';
 import { startEdge, type RunningEdge } from '../../edge/node.ts';
 import { fixtures } from '../fixtures/index.ts';
-import { startProgram, type Program } from '../helpers/debian-program.ts';
+import { startProgram, type Program } from '../helpers/prometheus-stack.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
