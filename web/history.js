@@ -28,8 +28,11 @@ export function ackEntry(ack) {
   });
 }
 
+/** An entry with the fields the page uses, of the types it expects; undefined when its id, time or result is off. */
 function readEntry(raw) {
-  if (typeof raw?.id !== 'string' || !Number.isFinite(raw.at) || !RESULTS.has(raw.result)) return undefined;
+  // A number Date cannot hold (beyond ±8.64e15 ms) would make toISOString throw while rendering.
+  const time = typeof raw?.at === 'number' ? new Date(raw.at).getTime() : NaN;
+  if (typeof raw?.id !== 'string' || Number.isNaN(time) || !RESULTS.has(raw.result)) return undefined;
   return {
     id: raw.id, at: raw.at, result: raw.result, bonks: Number.isSafeInteger(raw.bonks) ? raw.bonks : 0,
     reason: text(raw.reason) ?? '', source: text(raw.source), namespace: text(raw.namespace), pod: text(raw.pod),

@@ -25,7 +25,7 @@ const topics = createTopics();
 const ODD_POD = '<img src=x onerror="document.title=1">';
 const ODD_HISTORY = {
   v: 1, total: 2, last: null,
-  recent: [null, 5, { id: 7 }, {
+  recent: [null, 5, { id: 7 }, { id: 'far', at: 1e20, result: 'done' }, { id: 'soon', at: '2026', result: 'done' }, {
     // A container name as long as the device lets through (FIELD_MAX_CHARS), with no place to break: it must wrap.
     id: 'odd-1', at: 1_700_000_000_000, result: 'done', bonks: 2, reason: 'r', namespace: 'n', pod: ODD_POD,
     container: `sidecar-${'x'.repeat(111)}`,
