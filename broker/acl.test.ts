@@ -22,6 +22,9 @@ const publishMatrix: [string, ...boolean[]][] = [
   [P.ack('pi-2'), false, false, true, false, true],
   [P.status('tux'), false, true, true, false, true],
   [P.status('pi-2'), false, false, true, false, true],
+  // The history is the device's own record: no other device, nor the viewer that reads it, may overwrite it.
+  [P.history('tux'), false, true, true, false, true],
+  [P.history('pi-2'), false, false, true, false, true],
   // Device-based discovery: each device owns its own node only, never another device's (which it could overwrite).
   ['homeassistant/device/bonker_tux/config', false, true, true, false, true],
   ['homeassistant/device/bonker_tux/state', false, true, true, false, true],
@@ -42,6 +45,8 @@ const subscribeMatrix: [string, ...boolean[]][] = [
   [P.ack('tux'), true, false, true, true, true],
   [P.all('status'), false, false, true, true, true],
   [P.status('tux'), false, false, true, true, true],
+  [P.all('history'), false, false, true, true, true],
+  [P.history('tux'), false, false, true, true, true],
   ['bonker/tux/+', false, false, true, false, true],
   ['bonker/#', false, false, true, false, true],
   ['#', false, false, true, false, true],

@@ -17,8 +17,10 @@ export const ackSchema = z.object({
   finishedAt: z.number().nullable(),
   /** Why it was rejected, rate limited or cut short. */
   error: z.string().optional(),
-  /** Echo of the command's reason and labels, so watchers can show what caused the bonk. */
+  /** Echo of the command's reason, source and labels, so watchers can show what caused the bonk. */
   reason: z.string().optional(),
+  /** A string, not the enum of sources: an older watcher must not drop the ack of a source added later. */
+  source: z.string().optional(),
   labels: labelRecordSchema.optional(),
 });
 export type Ack = z.infer<typeof ackSchema>;

@@ -8,6 +8,8 @@ describe('createTopics', () => {
     expect(t.bonk('tux')).toBe('bonker/tux/bonk');
     expect(t.all('ack')).toBe('bonker/+/ack');
     expect(t.parse('bonker/tux/status')).toEqual({ device: 'tux', kind: 'status' });
+    expect(t.history('tux')).toBe('bonker/tux/history');
+    expect(t.parse('bonker/tux/history')).toEqual({ device: 'tux', kind: 'history' });
     const home = createTopics('home/bonker');
     expect(home.ack('pi-1')).toBe('home/bonker/pi-1/ack');
     expect(home.parse('home/bonker/pi-1/bonk')).toEqual({ device: 'pi-1', kind: 'bonk' });

@@ -13,14 +13,16 @@ export const topicPrefixSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'expected topic levels of A-Z, a-z, 0-9, "_" or "-" separated by "/"');
 
-export type TopicKind = 'bonk' | 'ack' | 'status';
-export const TOPIC_KINDS: readonly TopicKind[] = ['bonk', 'ack', 'status'];
+export type TopicKind = 'bonk' | 'ack' | 'status' | 'history';
+export const TOPIC_KINDS: readonly TopicKind[] = ['bonk', 'ack', 'status', 'history'];
 
 export interface Topics {
   readonly prefix: string;
   bonk(device: string): string;
   ack(device: string): string;
   status(device: string): string;
+  /** Retained by the device: its total strikes and its last bonks (contract/device-state.ts), for the dashboard. */
+  history(device: string): string;
   /** Filter matching one kind for every device, e.g. `bonker/+/ack`. */
   all(kind: TopicKind): string;
   /** Splits a concrete topic back into device and kind, or undefined when it is not ours. */
@@ -34,6 +36,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
     bonk: (device) => of(device, 'bonk'),
     ack: (device) => of(device, 'ack'),
     status: (device) => of(device, 'status'),
+    history: (device) => of(device, 'history'),
     all: (kind) => of('+', kind),
     parse(topic) {
       if (!topic.startsWith(`${prefix}/`)) return undefined;
@@ -47,5 +50,5 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
   };
 }
 
-/** QoS per topic kind: bonks and acks must arrive; status is retained. */
-export const QOS = { bonkToDevice: 1, bonkFromEdge: 2, ack: 1, status: 1 } as const;
+/** QoS per topic kind: bonks and acks must arrive; status and history are retained. */
+export const QOS = { bonkToDevice: 1, bonkFromEdge: 2, ack: 1, status: 1, history: 1 } as const;

@@ -33,7 +33,7 @@ export function createBonkRunner(deps: {
   return {
     async run(command) {
       const allowed = Math.min(command.count, limiter.available(now()));
-      const base = { id: command.id, reason: command.reason, labels: command.labels };
+      const base = { id: command.id, reason: command.reason, source: command.source, labels: command.labels };
       if (allowed === 0) {
         return { ...base, result: 'rate_limited', bonks: 0, startedAt: null, finishedAt: null,
           error: `rate limit reached: at most ${maxPerMinute} strikes per minute` };

@@ -43,7 +43,7 @@ export function createCommandHandler(deps: {
         return { kind: 'answer', ack: { id, result: 'rejected', bonks: 0, startedAt: null, finishedAt: null, error } };
       }
       const { command } = parsed;
-      const echo = { id: command.id, reason: command.reason, labels: command.labels };
+      const echo = { id: command.id, reason: command.reason, source: command.source, labels: command.labels };
       const seen = store.get(command.id);
       if (seen) {
         logger.info({ id: command.id, first: seen.result }, 'duplicate bonk command, not striking');

@@ -21,6 +21,7 @@ describe('loadDeviceConfig', () => {
       minGapMs: 1000,
       maxPerMinute: 10,
       dedupSize: 10000,
+      historySize: 20,
       homeAssistant: { discovery: true, prefix: 'homeassistant' },
     });
   });
@@ -60,6 +61,7 @@ describe('loadDeviceConfig', () => {
         BONKER_SERVO_REST_US: '3000',
         BONKER_SERVO_STRIKE_US: '100',
         BONKER_MAX_PER_MINUTE: '0',
+        BONKER_HISTORY_SIZE: '51',
       });
       expect.unreachable();
     } catch (error) {
@@ -71,7 +73,8 @@ describe('loadDeviceConfig', () => {
       expect(problems).toMatch(/^BONKER_SERVO_REST_US: expected a servo pulse width in microseconds 500-2500/m);
       expect(problems).toMatch(/^BONKER_SERVO_STRIKE_US: expected a servo pulse width in microseconds 500-2500/m);
       expect(problems).toMatch(/^BONKER_MAX_PER_MINUTE: expected a whole number 1-/m);
-      expect((error as ConfigError).problems).toHaveLength(6);
+      expect(problems).toMatch(/^BONKER_HISTORY_SIZE: expected a whole number 1-50$/m);
+      expect((error as ConfigError).problems).toHaveLength(7);
     }
   });
 

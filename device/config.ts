@@ -5,6 +5,7 @@ import {
   DEFAULT_HOME_ASSISTANT_PREFIX,
   deviceIdSchema,
   envValue,
+  MAX_HISTORY_SIZE,
   parseEnv,
   topicPrefixSchema,
   ConfigError,
@@ -79,6 +80,8 @@ export const deviceEnvShape = {
   BONKER_MIN_GAP_MS: envValue.nonNegativeInt(1_000, 60_000),
   BONKER_MAX_PER_MINUTE: envValue.positiveInt(10, 1_000_000),
   BONKER_DEDUP_SIZE: envValue.positiveInt(10_000, 10_000_000),
+  // The last bonks kept on disk and retained on `<prefix>/<device>/history` for the dashboard (device/bonk-record.ts).
+  BONKER_HISTORY_SIZE: envValue.positiveInt(20, MAX_HISTORY_SIZE),
   // Home Assistant MQTT discovery (device/home-assistant.ts); `off` removes what an earlier run published.
   BONKER_HA_DISCOVERY: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
   BONKER_HA_DISCOVERY_PREFIX: topicPrefixSchema.default(DEFAULT_HOME_ASSISTANT_PREFIX),
@@ -104,6 +107,7 @@ export interface DeviceConfig {
   minGapMs: number;
   maxPerMinute: number;
   dedupSize: number;
+  historySize: number;
   homeAssistant: { discovery: boolean; prefix: string };
 }
 
@@ -148,6 +152,7 @@ export function loadDeviceConfig(env: Env): DeviceConfig {
     minGapMs: raw.BONKER_MIN_GAP_MS,
     maxPerMinute: raw.BONKER_MAX_PER_MINUTE,
     dedupSize: raw.BONKER_DEDUP_SIZE,
+    historySize: raw.BONKER_HISTORY_SIZE,
     homeAssistant: { discovery: raw.BONKER_HA_DISCOVERY === 'on', prefix: raw.BONKER_HA_DISCOVERY_PREFIX },
   };
 }

@@ -10,7 +10,8 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger, type Ack } from '../contract/index.ts';
-import { discoveryPayload, HA_PRESS, HA_STATE_FILE, homeAssistantTopics, linkHomeAssistant } from './home-assistant.ts';
+import { createBonkRecord, STATE_FILE } from './bonk-record.ts';
+import { discoveryPayload, HA_PRESS, homeAssistantTopics, linkHomeAssistant } from './home-assistant.ts';
 import { loadDeviceConfig } from './config.ts';
 import { connectPublisher, startAgent, topics, type TestAgent } from './test-agent.ts';
 
@@ -92,6 +93,8 @@ describe('Home Assistant discovery', () => {
     const { payload, retain } = await counted;
     expect(retain).toBe(false); // a live subscriber gets it as a fresh publish; the broker keeps it retained
     expect(parseDeviceState(payload)).toMatchObject({ total: 1, last: { id: ack!.id, bonks: 1, reason: 'manual bonk' } });
+    // The history is the dashboard's (on its own topic); HA's sensors get the total and the last strike only.
+    expect(JSON.parse(payload)).not.toHaveProperty('recent');
   });
 
   it('re-publishes the discovery when Home Assistant announces itself online', async () => {
@@ -130,17 +133,18 @@ describe('Home Assistant discovery', () => {
     try {
       const events = new EventEmitter();
       const config = loadDeviceConfig({ BONKER_STATE_DIR: state.path });
-      const link = await linkHomeAssistant({ client, config, topics, events, logger: silentLogger });
+      const record = await createBonkRecord({ config, events, logger: silentLogger });
+      linkHomeAssistant({ client, config, topics, events, record, logger: silentLogger });
       let statePublishes = 0;
       client.on('packetsend', (packet: { cmd: string; topic?: string }) => {
         if (packet.cmd === 'publish' && packet.topic === haTopics.state) statePublishes++;
       });
       const ack = (i: number): Ack => ({ id: `burst-${i}`, result: 'done', bonks: 1, startedAt: i, finishedAt: i });
       for (let i = 1; i <= 50; i++) events.emit('ack', ack(i));
-      await link.settled();
+      await record.settled();
       // The acks arrived before the first write began, so they share it (one per ack before: 50).
       expect(statePublishes).toBe(1);
-      const saved = parseDeviceState(await readFile(path.join(state.path, HA_STATE_FILE), 'utf8'));
+      const saved = parseDeviceState(await readFile(path.join(state.path, STATE_FILE), 'utf8'));
       expect(saved).toMatchObject({ total: 50, last: { id: 'burst-50' } });
     } finally {
       await client.endAsync();

@@ -2,27 +2,23 @@
 // Device-based discovery (one retained config on `<ha>/device/<node id>/config` holding `dev`, `o`, `cmps`), see
 // https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload. HA re-reads it on its birth message.
 import type { EventEmitter } from 'node:events';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import {
   deviceStateTopic,
   homeAssistantNodeId,
-  parseDeviceState,
   QOS,
   STATUS_OFFLINE,
   STATUS_ONLINE,
-  type Ack,
   type DeviceState,
   type Logger,
   type Topics,
 } from '../contract/index.ts';
+import type { BonkRecord } from './bonk-record.ts';
 import type { DeviceConfig } from './config.ts';
 // Imported, not read from disk by a path: the agent also runs as a bundle in dist/device/ (build/device.ts).
 import packageJson from '../package.json' with { type: 'json' };
 
 const VERSION = packageJson.version;
-export const HA_STATE_FILE = 'home-assistant-state.json';
 /** HA's default payload for a button press; the agent reads it as one manual bonk (contract/bonk.ts). */
 export const HA_PRESS = 'PRESS';
 
@@ -78,40 +74,36 @@ export function discoveryPayload(config: Pick<DeviceConfig, 'topicPrefix' | 'dev
   };
 }
 
-export interface HomeAssistantLink {
-  /** The state HA's sensors read; tests look at it. */
-  state(): DeviceState;
-  /** Resolves once the state of every ack so far is saved and published (awaited before disconnecting). */
-  settled(): Promise<void>;
+/** What HA's sensors read: the total and the last strike, without the dashboard's history. */
+export function homeAssistantState({ recent: _recent, ...state }: DeviceState): DeviceState {
+  return state;
 }
 
 /**
  * Wires discovery into the agent: on every connection publish (or, when disabled, clear) the retained config and
- * state and listen for HA's birth; after each `done` ack update the total. Attach before the client connects.
+ * state and listen for HA's birth; after each save of the bonk record publish the state. Attach before connecting.
  */
-export async function linkHomeAssistant(deps: {
+export function linkHomeAssistant(deps: {
   client: MqttClient;
   config: DeviceConfig;
   topics: Topics;
   events: EventEmitter;
+  record: BonkRecord;
   logger: Logger;
-}): Promise<HomeAssistantLink> {
-  const { client, config, topics, events } = deps;
+}): void {
+  const { client, config, topics, events, record } = deps;
   const logger = deps.logger.child({ module: 'home-assistant' });
   const ha = homeAssistantTopics(config);
-  const file = path.join(config.stateDir, HA_STATE_FILE);
-  let state = await loadState(file, logger);
   const enabled = config.homeAssistant.discovery;
-  let saving: Promise<unknown> = Promise.resolve();
-  let saveQueued = false;
 
   const publish = (topic: string, payload: string, what: string) =>
     client.publishAsync(topic, payload, { qos: QOS.status, retain: true }).catch((error: unknown) => {
       logger.warn({ err: error, topic }, `could not publish the Home Assistant ${what}`);
     });
+  const publishState = (state: DeviceState) => publish(ha.state, JSON.stringify(homeAssistantState(state)), 'state');
   const announce = async () => {
     await publish(ha.config, JSON.stringify(discoveryPayload(config, topics)), 'discovery');
-    await publish(ha.state, JSON.stringify(state), 'state');
+    await publishState(record.state());
     events.emit('home-assistant', 'announced');
   };
   const retract = async () => {
@@ -128,63 +120,9 @@ export async function linkHomeAssistant(deps: {
     });
     void announce();
   });
-  if (enabled) {
-    client.on('message', (topic, payload) => {
-      if (topic === ha.birth && payload.toString() === STATUS_ONLINE) void announce();
-    });
-    events.on('ack', (ack: Ack) => {
-      if (ack.result !== 'done' || ack.bonks === 0) return;
-      state = nextState(state, ack);
-      // One write at a time, always of the latest state, so the file and the retained state never go backwards.
-      // Acks arriving meanwhile share one later write: a write and a publish per ack kept the agent busy for
-      // minutes after 1,000 bonks (issue 7 figure 5: 1.1 % "idle" CPU) and competed with the strikes themselves.
-      if (saveQueued) return;
-      saveQueued = true;
-      saving = saving.then(() => {
-        saveQueued = false;
-        const next = state;
-        return saveState(file, next, logger).then(() => publish(ha.state, JSON.stringify(next), 'state'));
-      });
-    });
-  }
-  return { state: () => state, settled: () => saving.then(() => undefined) };
-}
-
-export function nextState(state: DeviceState, ack: Ack): DeviceState {
-  const labels = ack.labels ?? {};
-  return {
-    v: 1,
-    total: state.total + ack.bonks,
-    last: {
-      id: ack.id,
-      at: ack.finishedAt ?? Date.now(),
-      bonks: ack.bonks,
-      reason: ack.reason ?? '',
-      ...(labels.namespace ? { namespace: labels.namespace } : {}),
-      ...(labels.pod ? { pod: labels.pod } : {}),
-      ...(labels.container ? { container: labels.container } : {}),
-    },
-  };
-}
-
-async function loadState(file: string, logger: Logger): Promise<DeviceState> {
-  try {
-    const parsed = parseDeviceState(await readFile(file, 'utf8'));
-    if (parsed) return parsed;
-    logger.warn({ file }, 'Home Assistant state file is not understood; counting from 0');
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOENT') logger.warn({ err: error, file }, 'cannot read the Home Assistant state');
-  }
-  return { v: 1, total: 0, last: null };
-}
-
-/** Write-temp-then-rename, so a crash leaves the old total rather than half a file. Best effort: a counter, not a bonk. */
-async function saveState(file: string, state: DeviceState, logger: Logger): Promise<void> {
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify(state));
-    await rename(`${file}.tmp`, file);
-  } catch (error) {
-    logger.warn({ err: error, file }, 'cannot save the Home Assistant state');
-  }
+  if (!enabled) return;
+  client.on('message', (topic, payload) => {
+    if (topic === ha.birth && payload.toString() === STATUS_ONLINE) void announce();
+  });
+  record.onSaved(publishState);
 }

@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { createTopics, encodeAck, QOS, STATUS_OFFLINE, type Ack, type Logger, type Topics } from '../contract/index.ts';
+import { createBonkRecord, linkHistoryTopic } from './bonk-record.ts';
 import { createBonkRunner } from './bonk-runner.ts';
 import { createCommandHandler, type CommandHandler } from './command-handler.ts';
 import type { DeviceConfig } from './config.ts';
@@ -23,7 +24,7 @@ export interface RunningDevice {
 
 /** Budget inside the 5 s promise: the strike in progress, then the offline announcement, then DISCONNECT. */
 const FINISH_BONK_MS = 3_000;
-const HA_SETTLE_MS = 300;
+const RECORD_SETTLE_MS = 300;
 const ANNOUNCE_MS = 700;
 const DISCONNECT_MS = 500;
 
@@ -45,8 +46,10 @@ export async function startDevice(
   const handler = createHandler(config, { store, striker, now, logger, events, stopping: stopping.signal });
   const topics = createTopics(config.topicPrefix);
   const client = await createDeviceClient(config, topics);
-  // Before connecting: it announces on every 'connected' and counts every 'ack'.
-  const homeAssistant = await linkHomeAssistant({ client, config, topics, events, logger });
+  // Before connecting: they publish on every 'connected' and count every 'ack'.
+  const record = await createBonkRecord({ config, events, logger });
+  linkHistoryTopic({ client, record, topic: topics.history(config.deviceId), events, logger });
+  linkHomeAssistant({ client, config, topics, events, record, logger });
   const { session, inbox } = await connect({ client, config, topics, logger, events, handler, stopping: stopping.signal });
 
   let closing: Promise<void> | undefined;
@@ -56,8 +59,8 @@ export async function startDevice(
       session.stop();
       await withTimeout(inbox.idle(), FINISH_BONK_MS);
       await park(striker, logger);
-      // The last bonk's total must reach disk and HA before we go: nothing may write after "stopped".
-      await withTimeout(homeAssistant.settled(), HA_SETTLE_MS);
+      // The last bonk's total must reach disk, HA and the history before we go: nothing may write after "stopped".
+      await withTimeout(record.settled(), RECORD_SETTLE_MS);
       await disconnect(client, topics.status(config.deviceId), logger);
       await servo.close();
       logger.info('device agent stopped');

@@ -87,7 +87,7 @@ describe('dashboard page routes (Node)', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     expect(await page.text()).toContain('id="bonk-button"');
-    for (const asset of ['dashboard.js', 'dashboard.css', 'mqtt.min.js']) {
+    for (const asset of ['dashboard.js', 'devices.js', 'dom.js', 'history.js', 'dashboard.css', 'favicon.svg', 'mqtt.min.js']) {
       expect((await app.request(`/dashboard/${asset}`)).status, asset).toBe(200);
     }
     const settings = await (await app.request('/dashboard/config.json')).json();

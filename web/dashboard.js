@@ -1,16 +1,21 @@
-// OOM Bonker dashboard: follows `<P>/+/status` and `<P>/+/ack` over MQTT-over-WebSocket (mqtt.js browser bundle)
-// and posts manual bonks to the edge's POST /bonk. Plain browser JavaScript, no build step.
-const HISTORY_SIZE = 50;
-const TOKEN_KEY = 'oom-bonker-token';
-const $ = (id) => document.getElementById(id);
+// OOM Bonker dashboard: follows `<P>/+/status`, `<P>/+/history` (retained) and `<P>/+/ack` over MQTT-over-WebSocket
+// (mqtt.js browser bundle) and posts manual bonks to the edge's POST /bonk. Plain browser JavaScript, no build step.
+import { createDevices } from './devices.js';
+import { $, el, formatTime, plural } from './dom.js';
+import { ackEntry, createHistory, readHistory, subject } from './history.js';
 
-const devices = new Map();
+const TOKEN_KEY = 'oom-bonker-token';
+
 let settings;
+let devices;
+let history;
 
 main().catch((error) => setConnection('error', `Dashboard failed to start: ${error.message}`));
 
 async function main() {
   settings = await (await fetch('/dashboard/config.json')).json();
+  devices = createDevices({ list: $('devices'), total: $('total-strikes') });
+  history = createHistory($('history'));
   renderDeviceChoices();
   if (settings.bonkAuth === 'basic') $('token-form').querySelector('label').textContent = 'The edge needs user:password for manual bonks';
   $('bonk-form').addEventListener('submit', onBonk);
@@ -32,8 +37,10 @@ function connect() {
   const prefix = settings.topicPrefix;
   client.on('connect', () => {
     setConnection('online', `Live: connected to ${url}`);
-    client.subscribe([`${prefix}/+/status`, `${prefix}/+/ack`], { qos: 1 }, (error) => {
-      if (error) setConnection('error', `Could not subscribe: ${error.message}`);
+    client.subscribe([`${prefix}/+/status`, `${prefix}/+/history`, `${prefix}/+/ack`], { qos: 1 }, (error, granted) => {
+      if (error) return setConnection('error', `Could not subscribe: ${error.message}`);
+      const refused = (granted ?? []).filter((grant) => grant.qos === 128).map((grant) => grant.topic);
+      if (refused.length) setConnection('error', `The broker refused ${refused.join(', ')} to this viewer`);
     });
   });
   client.on('reconnect', () => setConnection('connecting', `Reconnecting to ${url}…`));
@@ -45,76 +52,65 @@ function onMessage(prefix, topic, text) {
   if (!topic.startsWith(`${prefix}/`)) return;
   const [device, kind, extra] = topic.slice(prefix.length + 1).split('/');
   if (!device || extra !== undefined) return;
-  if (kind === 'status' && (text === 'online' || text === 'offline')) setDevice(device, text);
+  if (kind === 'status' && (text === 'online' || text === 'offline')) setDevice(device, { status: text });
+  if (kind === 'history') {
+    const kept = readHistory(text);
+    if (!kept) return;
+    history.setRetained(device, kept.recent);
+    setDevice(device, { total: kept.total, last: kept.last });
+    const latest = devices.latest();
+    // Until a strike plays on this page, the caption tells the last one the devices kept.
+    if ($('stage').dataset.strikes === '0' && latest) {
+      $('tux-caption').textContent = `Tux is waiting. ${caption(latest.name, latest.last, 'Last bonk')}`;
+    }
+  }
   if (kind === 'ack') {
-    let ack;
+    let entry;
     try {
-      ack = JSON.parse(text);
+      entry = ackEntry(JSON.parse(text));
     } catch {
       return;
     }
-    if (typeof ack?.id !== 'string' || typeof ack.result !== 'string') return;
-    addHistory(device, ack);
-    if (ack.result === 'done' && ack.bonks > 0) strike(device, ack);
+    if (!entry) return;
+    history.addLive(device, entry);
+    if (entry.result === 'done' && entry.bonks > 0) strike(device, entry);
   }
 }
 
 function setConnection(state, text) {
-  const el = $('connection');
-  el.dataset.state = state;
-  el.textContent = text;
+  const node = $('connection');
+  node.dataset.state = state;
+  node.textContent = text;
 }
 
-function setDevice(device, status) {
-  devices.set(device, status);
-  const list = $('devices');
-  list.replaceChildren(
-    ...[...devices].sort(([a], [b]) => a.localeCompare(b)).map(([name, state]) => {
-      const li = el('li', { 'data-device': name, 'data-status': state });
-      li.append(el('span', { class: 'name' }, name), el('span', { class: 'status' }, state));
-      return li;
-    }),
-  );
+function setDevice(name, fields) {
+  devices.update(name, fields);
   renderDeviceChoices();
 }
 
 function renderDeviceChoices() {
   const select = $('bonk-device');
   const chosen = select.value || settings.defaultDevice;
-  const names = new Set([settings.defaultDevice, ...devices.keys()]);
+  const names = new Set([settings.defaultDevice, ...devices.names()]);
   select.replaceChildren(...[...names].sort().map((name) => el('option', { value: name }, name)));
   select.value = chosen;
 }
 
-function addHistory(device, ack) {
-  const list = $('history');
-  list.querySelector('.empty')?.remove();
-  const labels = ack.labels ?? {};
-  const what = labels.pod
-    ? `${labels.namespace ?? '?'}/${labels.pod}${labels.container ? ` (${labels.container})` : ''}`
-    : ack.reason || 'manual bonk';
-  const when = new Date(ack.finishedAt ?? Date.now());
-  const li = el('li', { 'data-result': ack.result, 'data-device': device, 'data-id': ack.id });
-  li.append(
-    el('span', { class: 'result' }, ack.result.replace('_', ' ')),
-    ' ',
-    el('span', { class: 'what' }, what),
-    el('span', { class: 'meta' }, `${device} · ${ack.bonks} bonk${ack.bonks === 1 ? '' : 's'} · `, timeEl(when),
-      ack.error ? ` · ${ack.error}` : ''),
-  );
-  list.prepend(li);
-  while (list.children.length > HISTORY_SIZE) list.lastElementChild.remove();
-}
-
 let pending = 0;
 /** Plays the bonk once per strike; the caption is the text alternative and is updated even without animation. */
-function strike(device, ack) {
+function strike(device, entry) {
   const stage = $('stage');
-  stage.dataset.strikes = String(Number(stage.dataset.strikes) + ack.bonks);
-  const pod = ack.labels?.pod ? ` for pod ${ack.labels.pod}` : '';
-  $('tux-caption').textContent = `Bonk! ${device} struck Tux ${ack.bonks} time${ack.bonks === 1 ? '' : 's'}${pod} at ${new Date().toLocaleTimeString()}.`;
-  pending += ack.bonks;
+  stage.dataset.strikes = String(Number(stage.dataset.strikes) + entry.bonks);
+  $('tux-caption').textContent = caption(device, entry);
+  pending += entry.bonks;
   if (!stage.classList.contains('bonking')) playNext();
+}
+
+/** "Bonk on tux for bonk/memory-eater at 10:02:03." or "Bonk on tux: manual bonk, 3 strikes at 10:02:03." */
+function caption(device, entry, lead = 'Bonk') {
+  const what = entry.pod ? ` for ${subject(entry)}` : `: ${subject(entry)}`;
+  const strikes = entry.bonks > 1 ? `, ${plural(entry.bonks, 'strike')}` : '';
+  return `${lead} on ${device}${what}${strikes} at ${formatTime(new Date(entry.at))}.`;
 }
 
 function playNext() {
@@ -143,6 +139,8 @@ function finishOne(stage) {
 async function onBonk(event) {
   event.preventDefault();
   const device = $('bonk-device').value || settings.defaultDevice;
+  // The settings say a credential is needed: ask first rather than send a request bound to fail with 401.
+  if (settings.bonkAuth !== 'none' && !sessionStorage.getItem(TOKEN_KEY)) return askForToken('The edge needs its credential first.');
   const button = $('bonk-button');
   button.disabled = true;
   report(`Bonking ${device}…`);
@@ -153,19 +151,21 @@ async function onBonk(event) {
       body: JSON.stringify({ count: 1 }),
     });
     const body = await response.json().catch(() => ({}));
-    if (response.status === 401) {
-      $('token-form').hidden = false;
-      $('token-input').focus();
-      return report(`Not allowed: ${body.error ?? 'credential required'}. Enter the edge's token.`);
-    }
+    if (response.status === 401) return askForToken(`Not allowed: ${body.error ?? 'credential required'}. Enter the edge's token.`);
     if (!response.ok) return report(`Bonk failed (${response.status}): ${body.error ?? 'unknown error'}`);
     const ack = body.acks?.[0];
-    report(ack ? `Ack from ${device}: ${ack.result} (${ack.bonks} bonk${ack.bonks === 1 ? '' : 's'})` : `Sent to ${device}; no ack yet (is it online?)`);
+    report(ack ? `Ack from ${device}: ${ack.result} (${plural(ack.bonks, 'bonk')})` : `Sent to ${device}; no ack yet (is it online?)`);
   } catch (error) {
     report(`Bonk failed: ${error.message}`);
   } finally {
     button.disabled = false;
   }
+}
+
+function askForToken(text) {
+  $('token-form').hidden = false;
+  $('token-input').focus();
+  report(text);
 }
 
 function onToken(event) {
@@ -186,15 +186,4 @@ function authorization() {
 
 function report(text) {
   $('bonk-result').textContent = text;
-}
-
-function timeEl(date) {
-  return el('time', { datetime: date.toISOString() }, date.toLocaleTimeString());
-}
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
 }

@@ -1,0 +1,109 @@
+// The device's bonk record over a real Aedes: the last N answers retained on `<prefix>/<device>/history`, the total,
+// truncated fields, and the record surviving a restart of the agent onto a broker that never saw it.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FIELD_MAX_CHARS, parseDeviceState, type DeviceState } from '../contract/index.ts';
+import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
+import { makeTempDir } from '../test/helpers/temp-dir.ts';
+import { waitForEvent } from '../test/helpers/wait.ts';
+import { STATE_FILE } from './bonk-record.ts';
+import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from './test-agent.ts';
+
+const HISTORY = topics.history('tux');
+
+describe('bonk record', () => {
+  let broker: TestBroker;
+  let state: { path: string; remove(): Promise<void> };
+  let viewer: MqttClient;
+  let agent: TestAgent | undefined;
+
+  beforeEach(async () => {
+    broker = await startTestBroker();
+    state = await makeTempDir('bonker-record-');
+    viewer = await connectPublisher(broker.url, 'viewer');
+  });
+  afterEach(async () => {
+    await agent?.device.close();
+    agent = undefined;
+    await viewer.endAsync();
+    await broker.close();
+    await state.remove();
+  });
+
+  /** The first history (retained or live) on `client` that passes `accept`. */
+  const history = async (client: MqttClient, accept: (state: DeviceState) => boolean) => {
+    const seen = waitForEvent<[string, Buffer]>(client, 'message', {
+      accept: (topic, payload) => topic === HISTORY && accept(parseDeviceState(payload) ?? { v: 1, total: -1, last: null }),
+    });
+    await client.subscribeAsync(HISTORY, { qos: 1 });
+    return parseDeviceState((await seen)[1])!;
+  };
+
+  it('keeps the last N answers newest first, counts only strikes, skips duplicates', async () => {
+    agent = await startAgent(broker.url, state.path, { BONKER_HISTORY_SIZE: '3' });
+    const empty = await history(viewer, () => true);
+    expect(empty).toEqual({ v: 1, total: 0, last: null, recent: [] });
+
+    for (const [id, count] of [['b1', 1], ['b2', 2], ['b3', 1], ['b4', 2]] as const) {
+      await viewer.publishAsync(topics.bonk('tux'), bonkJson(id, count), { qos: 1 });
+    }
+    await viewer.publishAsync(topics.bonk('tux'), bonkJson('b4', 2), { qos: 1 }); // a redelivery: duplicate
+    await viewer.publishAsync(topics.bonk('tux'), 'not a bonk', { qos: 1 }); // rejected, with a generated id
+    const acks = await agent.waitForAcks(6);
+    expect(acks.map((ack) => ack.result)).toEqual(['done', 'done', 'done', 'done', 'duplicate', 'rejected']);
+
+    const full = await history(viewer, (s) => s.recent?.[0]?.result === 'rejected');
+    expect(full.total).toBe(6);
+    expect(full.recent!.map((entry) => [entry.id, entry.result])).toEqual([[acks[5]!.id, 'rejected'], ['b4', 'done'], ['b3', 'done']]);
+    expect(full.recent![1]).toMatchObject({
+      bonks: 2, reason: 'test b4', source: 'alertmanager', namespace: 'bonk', pod: 'memory-eater', container: 'eater',
+    });
+    expect(full.recent![0]!.error).toMatch(/not understood/);
+    // `last` is the last strike, as Home Assistant's sensor has always read it.
+    expect(full.last).toMatchObject({ id: 'b4', bonks: 2 });
+  });
+
+  it('cuts long label values and reasons so the retained payload stays small', async () => {
+    agent = await startAgent(broker.url, state.path);
+    const long = 'p'.repeat(5_000);
+    const bonk = bonkJson('long', 1, { reason: 'r'.repeat(1_000), labels: { namespace: 'n', pod: long, container: long } });
+    await viewer.publishAsync(topics.bonk('tux'), bonk, { qos: 1 });
+    const { recent } = await history(viewer, (s) => s.total === 1);
+    const [entry] = recent!;
+    for (const field of [entry!.pod!, entry!.container!, entry!.reason]) {
+      expect(field).toHaveLength(FIELD_MAX_CHARS);
+      expect(field.endsWith('…')).toBe(true);
+    }
+    expect(entry!.namespace).toBe('n');
+  });
+
+  it('survives a restart: a new broker receives the saved history from the device', async () => {
+    agent = await startAgent(broker.url, state.path, { BONKER_HISTORY_SIZE: '2' });
+    for (const id of ['r1', 'r2', 'r3']) await viewer.publishAsync(topics.bonk('tux'), bonkJson(id), { qos: 1 });
+    await agent.waitForAcks(3);
+    await history(viewer, (s) => s.total === 3);
+    await agent.device.close();
+    agent = undefined;
+    await viewer.endAsync();
+    await broker.close();
+
+    // A fresh in-memory broker holds nothing retained: what arrives comes from the device's state directory.
+    broker = await startTestBroker();
+    viewer = await connectPublisher(broker.url, 'viewer');
+    agent = await startAgent(broker.url, state.path, { BONKER_HISTORY_SIZE: '2' });
+    const restored = await history(viewer, () => true);
+    expect(restored.total).toBe(3);
+    expect(restored.recent!.map((entry) => entry.id)).toEqual(['r3', 'r2']);
+  });
+
+  it('starts from nothing on a record file it does not understand, and keeps working', async () => {
+    await writeFile(path.join(state.path, STATE_FILE), '{"v":1,"total":"many"');
+    agent = await startAgent(broker.url, state.path);
+    expect(await history(viewer, () => true)).toMatchObject({ total: 0, recent: [] });
+    await viewer.publishAsync(topics.bonk('tux'), bonkJson('after'), { qos: 1 });
+    expect((await history(viewer, (s) => s.total === 1)).recent![0]!.id).toBe('after');
+    expect(agent.logger.entries.some((line) => line.level === 'warn' && /not understood/.test(line.msg ?? ''))).toBe(true);
+  });
+});
