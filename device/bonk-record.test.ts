@@ -65,6 +65,35 @@ describe('bonk record', () => {
     expect(full.last).toMatchObject({ id: 'b4', bonks: 2 });
   });
 
+  it('with BONKER_HISTORY_SIZE=0 publishes no history, so a broker that refuses the topic keeps the device connected', async () => {
+    // A broker from before the history topic: like the bundled one's ACL, it refuses the publish and drops the client.
+    const old = await startTestBroker({
+      authorizePublish: (_client, packet, done) => done(packet.topic.endsWith('/history') ? new Error('not allowed') : null),
+    });
+    const dropped: string[] = [];
+    old.aedes.on('clientDisconnect', (client) => dropped.push(client.id));
+    const watcher = await connectPublisher(old.url, 'old-broker-watcher');
+    try {
+      await watcher.subscribeAsync([HISTORY, topics.ack('tux')], { qos: 1 });
+      const topicsSeen: string[] = [];
+      watcher.on('message', (topic) => topicsSeen.push(topic));
+      agent = await startAgent(old.url, state.path, { BONKER_HISTORY_SIZE: '0' });
+      for (const id of ['old-1', 'old-2']) {
+        const acked = waitForEvent<[string, Buffer]>(watcher, 'message', { accept: (topic, payload) => topic === topics.ack('tux') && String(payload).includes(id) });
+        await watcher.publishAsync(topics.bonk('tux'), bonkJson(id), { qos: 1 });
+        await acked;
+      }
+      expect(agent.strikes()).toBe(2);
+      expect(topicsSeen).not.toContain(HISTORY);
+      expect(dropped.filter((id) => id.startsWith('bonker-device-'))).toEqual([]);
+    } finally {
+      await agent?.device.close();
+      agent = undefined;
+      await watcher.endAsync();
+      await old.close();
+    }
+  });
+
   it('cuts long label values and reasons so the retained payload stays small', async () => {
     agent = await startAgent(broker.url, state.path);
     const long = 'p'.repeat(5_000);

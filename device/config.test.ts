@@ -73,7 +73,7 @@ describe('loadDeviceConfig', () => {
       expect(problems).toMatch(/^BONKER_SERVO_REST_US: expected a servo pulse width in microseconds 500-2500/m);
       expect(problems).toMatch(/^BONKER_SERVO_STRIKE_US: expected a servo pulse width in microseconds 500-2500/m);
       expect(problems).toMatch(/^BONKER_MAX_PER_MINUTE: expected a whole number 1-/m);
-      expect(problems).toMatch(/^BONKER_HISTORY_SIZE: expected a whole number 1-50$/m);
+      expect(problems).toMatch(/^BONKER_HISTORY_SIZE: expected a whole number 0-50$/m);
       expect((error as ConfigError).problems).toHaveLength(7);
     }
   });

@@ -80,8 +80,9 @@ export const deviceEnvShape = {
   BONKER_MIN_GAP_MS: envValue.nonNegativeInt(1_000, 60_000),
   BONKER_MAX_PER_MINUTE: envValue.positiveInt(10, 1_000_000),
   BONKER_DEDUP_SIZE: envValue.positiveInt(10_000, 10_000_000),
-  // The last bonks kept on disk and retained on `<prefix>/<device>/history` for the dashboard (device/bonk-record.ts).
-  BONKER_HISTORY_SIZE: envValue.positiveInt(20, MAX_HISTORY_SIZE),
+  // The last bonks kept on disk and retained on `<prefix>/<device>/history` for the dashboard (device/bonk-record.ts);
+  // 0 publishes no history, for a broker whose ACL predates that topic (an older bundled broker closes the connection).
+  BONKER_HISTORY_SIZE: envValue.nonNegativeInt(20, MAX_HISTORY_SIZE),
   // Home Assistant MQTT discovery (device/home-assistant.ts); `off` removes what an earlier run published.
   BONKER_HA_DISCOVERY: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
   BONKER_HA_DISCOVERY_PREFIX: topicPrefixSchema.default(DEFAULT_HOME_ASSISTANT_PREFIX),

@@ -48,7 +48,7 @@ export async function startDevice(
   const client = await createDeviceClient(config, topics);
   // Before connecting: they publish on every 'connected' and count every 'ack'.
   const record = await createBonkRecord({ config, events, logger });
-  linkHistoryTopic({ client, record, topic: topics.history(config.deviceId), events, logger });
+  if (config.historySize > 0) linkHistoryTopic({ client, record, topic: topics.history(config.deviceId), events, logger });
   linkHomeAssistant({ client, config, topics, events, record, logger });
   const { session, inbox } = await connect({ client, config, topics, logger, events, handler, stopping: stopping.signal });
 
