@@ -50,6 +50,8 @@ afterAll(async () => {
 
 it('installs without a checkout or dev dependencies and prints its version', () => {
   expect(existsSync(`${packageDir}/dist/cli/up.cjs`)).toBe(true);
+  // The units and the pigpio driver's message point there.
+  expect(existsSync(`${packageDir}/docs/pi-install.md`)).toBe(true);
   for (const dev of ['typescript', 'vitest', 'tsx', 'wrangler']) expect(existsSync(`${packageDir}/node_modules/${dev}`)).toBe(false);
   expect(execFileSync(installedBin, ['--version'], { encoding: 'utf8' }).trim()).toBe(`oom-bonker ${VERSION}`);
 });
