@@ -1,13 +1,13 @@
 // The parts exactly as their systemd units start them, for the bench and the tests: a unit's ExecStart split into
-// node's arguments, with /opt/oom-bonker/ read as this checkout, and the environment it sets for the process itself
-// (not the BONKER_* settings, whose paths exist only on the Pi). The bundles are dist/cli/<command>.cjs
+// node's arguments, with the installed package's directory read as this checkout, and the environment it sets for the
+// process itself (not the BONKER_* settings, whose paths exist only on the Pi). The bundles are dist/cli/<command>.cjs
 // (build/bundles.ts), which bin/oom-bonker.js runs.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-/** Where the units expect this checkout on the Pi. */
-const INSTALL_DIR = '/opt/oom-bonker/';
+/** Where the units expect the package on the Pi (`npm install -g --prefix /usr/local`): the same tree as a checkout. */
+const INSTALL_DIR = '/usr/local/lib/node_modules/oom-bonker/';
 
 export interface UnitCommand {
   /** node's arguments (flags, bin/oom-bonker.js, the command). */

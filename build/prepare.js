@@ -1,6 +1,7 @@
 // `prepare` (npm ci and npm install run it): `npm run build`, unless the dev dependencies that build it (tsx,
 // esbuild) were left out with --omit=dev. Then it says so and npm ci still succeeds: the bundles are plain
-// JavaScript, built where the dev dependencies are and copied into dist/ (README, "Everything on one Pi").
+// JavaScript, built where the dev dependencies are; a Pi gets them built, in the npm package (README, "The Pi under
+// systemd").
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 

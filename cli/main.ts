@@ -67,7 +67,8 @@ async function run(commands: CommandTable, argv: string[]): Promise<number> {
       return EXIT_CONFIG;
     }
     process.stderr.write(`oom-bonker ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    // An error that knows restarting cannot help (a servo driver this machine lacks) says so with exit code 78 itself.
+    return (error as { exitCode?: unknown }).exitCode === EXIT_CONFIG ? EXIT_CONFIG : 1;
   }
 }
 

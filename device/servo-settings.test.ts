@@ -86,4 +86,20 @@ describe('BONKER_SERVO_DRIVER=auto', () => {
     ]);
     await opened.close();
   });
+
+  it('falls back to the simulated servo with one warning when it picks pigpio and pigpio cannot load (as here)', async () => {
+    const logger = createRecordingLogger();
+    const opened = await createServo({ servo }, logger, { probes: probes({ model: PI4, root: true }) });
+    expect(opened.driver).toBe('simulated');
+    const warnings = logger.entries.filter((e) => e.level === 'warn');
+    expect(warnings.map((e) => e.msg)).toEqual(['BONKER_SERVO_DRIVER=auto chose pigpio, which cannot run here: SIMULATING, nothing will move']);
+    expect(warnings[0]).toMatchObject({ obj: { reason: expect.stringMatching(/^pigpio servo driver unavailable: the npm package "pigpio"/) } });
+    await opened.close();
+  });
+
+  it('fails instead of simulating when pigpio is named and cannot load', async () => {
+    const named = loadDeviceConfig({ BONKER_SERVO_DRIVER: 'pigpio' }).servo;
+    await expect(createServo({ servo: named }, createRecordingLogger(), { probes: probes({ model: PI4, root: true }) }))
+      .rejects.toMatchObject({ name: 'PigpioUnavailableError', exitCode: 78 });
+  });
 });

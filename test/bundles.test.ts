@@ -133,6 +133,6 @@ describe('the shipped entries', () => {
     ];
     expect(commands.length).toBeGreaterThan(units.length);
     for (const command of commands) expect(command).not.toMatch(/\btsx\b|\.ts\b/);
-    for (const command of commands.filter((c) => c.startsWith('ExecStart='))) expect(command).toMatch(/ \/opt\/oom-bonker\/bin\/oom-bonker\.js /);
+    for (const command of commands.filter((c) => c.startsWith('ExecStart='))) expect(command).toMatch(/ \/usr\/local\/lib\/node_modules\/oom-bonker\/bin\/oom-bonker\.js /);
   });
 });

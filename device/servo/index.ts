@@ -4,7 +4,7 @@ import { ConfigError } from '../../contract/index.ts';
 import type { DeviceConfig } from '../config.ts';
 import { chooseServoDriver, createMachineProbes, resolvePwmChannel, type ConcreteDriver, type MachineProbes } from './choose-driver.ts';
 import { withPulseLimits } from './limits.ts';
-import { createPigpioServo } from './pigpio.ts';
+import { createPigpioServo, PigpioUnavailableError } from './pigpio.ts';
 import { createPigpiodServo } from './pigpiod.ts';
 import { createPwmSysfsServo } from './pwm-sysfs.ts';
 import type { Servo } from './servo.ts';
@@ -31,7 +31,16 @@ export async function createServo(
   } else {
     driver = config.servo.driver;
   }
-  const servo = await openDriver(driver, config.servo, logger.child({ servo: driver }), { probes, pwmRoot: deps.pwmRoot });
+  const servo = await openDriver(driver, config.servo, logger.child({ servo: driver }), { probes, pwmRoot: deps.pwmRoot }).catch(
+    (error: unknown) => {
+      // `auto` picked pigpio for the machine, but the npm module or its C library is not there: fall back as for any
+      // machine without servo hardware. A driver named explicitly fails instead (cli/main.ts: one line, exit 78).
+      if (config.servo.driver !== 'auto' || !(error instanceof PigpioUnavailableError)) throw error;
+      logger.warn({ driver: 'simulated', reason: error.message },
+        'BONKER_SERVO_DRIVER=auto chose pigpio, which cannot run here: SIMULATING, nothing will move');
+      return createSimulatedServo({ logger: logger.child({ servo: 'simulated' }) });
+    },
+  );
   return withPulseLimits(servo, config.servo);
 }
 

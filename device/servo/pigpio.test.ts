@@ -1,5 +1,5 @@
 // The pigpio driver against a recording stand-in for the npm module: the hardware cannot exist here.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeServoContract } from './servo-contract.ts';
 import { createPigpioServo, PigpioUnavailableError, type PigpioModule } from './pigpio.ts';
 
@@ -58,17 +58,36 @@ describe('pigpio servo driver', () => {
     const fake = fakePigpio({ failOnGpio: new TypeError('pigpio.gpioInitialise is not a function') });
     const opening = createPigpioServo({ gpio: 18, loadModule: async () => fake.module });
     await expect(opening).rejects.toThrow(PigpioUnavailableError);
-    await expect(opening).rejects.toThrow(/C library is not loaded.*gpioInitialise.*BONKER_SERVO_DRIVER=simulated/);
+    await expect(opening).rejects.toThrow(/C library is not loaded.*gpioInitialise.*BONKER_SERVO_DRIVER \(pigpiod, pwm-sysfs, simulated\)/);
   });
 
   it('explains a missing npm package', async () => {
     const missing = Object.assign(new Error("Cannot find package 'pigpio'"), { code: 'ERR_MODULE_NOT_FOUND' });
     const opening = createPigpioServo({ gpio: 18, loadModule: () => Promise.reject(missing) });
-    await expect(opening).rejects.toThrow(/npm package "pigpio" is not installed.*npm install pigpio/);
+    await expect(opening).rejects.toThrow(/npm package "pigpio" is not installed.*npm rebuild pigpio/);
+    await expect(opening).rejects.toMatchObject({ exitCode: 78 });
   });
 
-  it('fails clearly with the real module on this machine', async () => {
-    // The installed module has no C library off a Pi: either import or the first call must fail with our message.
-    await expect(createPigpioServo({ gpio: 18 })).rejects.toThrow(PigpioUnavailableError);
+  it('fails clearly with the real module on this machine, and pigpio itself prints nothing', async () => {
+    // Off a Pi npm builds the addon without the C library (or leaves pigpio out): one error, no boxed stack trace.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const opening = createPigpioServo({ gpio: 18 });
+      await expect(opening).rejects.toThrow(PigpioUnavailableError);
+      await expect(opening).rejects.toThrow(/npm package "pigpio" is (not installed|installed but its addon)/);
+      await expect(opening).rejects.toMatchObject({ exitCode: 78 });
+      expect([...warn.mock.calls, ...error.mock.calls]).toEqual([]);
+    } finally {
+      warn.mockRestore();
+      error.mockRestore();
+    }
+  });
+
+  it('leaves a failure to open the pin (pigpiod still running) to a restart: exit code 1', async () => {
+    const fake = fakePigpio({ failOnGpio: new Error('initInitialise: Can\'t lock /var/run/pigpio.pid') });
+    const opening = createPigpioServo({ gpio: 18, loadModule: async () => fake.module });
+    await expect(opening).rejects.toThrow(/opening GPIO 18 failed.*no running pigpiod/);
+    await expect(opening).rejects.toMatchObject({ exitCode: 1 });
   });
 });

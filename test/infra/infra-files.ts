@@ -80,3 +80,24 @@ export function unitEnvironment(unit: Record<string, Record<string, string[]>>):
   });
   return Object.fromEntries(pairs);
 }
+
+/** Where `sudo npm install -g --prefix /usr/local oom-bonker-<version>.tgz` puts the package (README). */
+export const INSTALL_PREFIX = '/usr/local';
+export const INSTALLED_BIN = `${INSTALL_PREFIX}/lib/node_modules/oom-bonker/bin/oom-bonker.js`;
+/** Every unit in infra/systemd, as oom-bonker-<name>.service. */
+export const UNIT_NAMES = ['broker', 'edge', 'device', 'device-pigpiod', 'pi'] as const;
+
+/** A unit's ExecStart= split into the program systemd runs, node's flags, the script node runs, and its arguments. */
+export function splitExecStart(unit: Record<string, Record<string, string[]>>): {
+  program: string;
+  nodeFlags: string[];
+  script: string;
+  args: string[];
+} {
+  const lines = unit.Service?.ExecStart ?? [];
+  if (lines.length !== 1) throw new Error(`expected one ExecStart=, found ${lines.length}`);
+  const [program, ...rest] = lines[0]!.split(/\s+/);
+  const at = rest.findIndex((word) => !word.startsWith('-'));
+  if (!program || at < 0) throw new Error(`ExecStart=${lines[0]}: expected a program, a script and arguments`);
+  return { program, nodeFlags: rest.slice(0, at), script: rest[at]!, args: rest.slice(at + 1) };
+}

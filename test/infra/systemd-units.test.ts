@@ -4,7 +4,17 @@ import { parseEnv } from '../../contract/index.ts';
 import { brokerEnvShape } from '../../broker/config.ts';
 import { loadDeviceConfig } from '../../device/config.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
-import { parseEnvFile, parseUnit, readInfra, SETTINGS, unitEnvironment, type Part } from './infra-files.ts';
+import {
+  INSTALLED_BIN,
+  parseEnvFile,
+  parseUnit,
+  readInfra,
+  SETTINGS,
+  splitExecStart,
+  UNIT_NAMES,
+  unitEnvironment,
+  type Part,
+} from './infra-files.ts';
 
 const PARTS: Part[] = ['device', 'broker', 'edge'];
 const unit = (part: Part) => parseUnit(readInfra(`systemd/oom-bonker-${part}.service`));
@@ -21,14 +31,14 @@ describe.each(PARTS)('oom-bonker-%s.service', (part) => {
     expect(one(part, 'RestartPreventExitStatus')).toBe('78');
   });
 
-  it('runs `oom-bonker <part>` (its built bundle, dist/cli/<part>.cjs) with an EnvironmentFile in /etc/oom-bonker', () => {
+  it('runs the installed `oom-bonker <part>` (its built bundle, dist/cli/<part>.cjs) with an EnvironmentFile in /etc/oom-bonker', () => {
     // The agent with memory-saving V8 flags, so its RSS stays flat however many bonks come (figure 5).
     const flags = part === 'device' ? '--max-semi-space-size=1 --lite-mode --no-expose-wasm ' : '';
-    expect(one(part, 'ExecStart')).toBe(`/usr/bin/node ${flags}/opt/oom-bonker/bin/oom-bonker.js ${part}`);
+    expect(one(part, 'ExecStart')).toBe(`node ${flags}${INSTALLED_BIN} ${part}`);
     expect(one(part, 'EnvironmentFile')).toBe(`/etc/oom-bonker/${part}.env`);
   });
 
-  it('keeps V8\'s code cache of its bundle in a CacheDirectory of its own (/opt is read-only to it)', () => {
+  it('keeps V8\'s code cache of its bundle in a CacheDirectory of its own (/usr/local is read-only to it)', () => {
     expect(one(part, 'CacheDirectory')).toBe(`oom-bonker/${part}`);
   });
 
@@ -50,6 +60,21 @@ describe.each(PARTS)('oom-bonker-%s.service', (part) => {
     if (part === 'device') expect(loadDeviceConfig(env).servo.driver).toBe('pigpio');
     if (part === 'edge') expect(loadEdgeConfig(env).auth.token).toBe('REPLACE_WITH_EDGE_TOKEN');
     if (part === 'broker') expect(parseEnv(brokerEnvShape, env).BONKER_USERS_FILE).toBe('%d/users.json');
+  });
+});
+
+describe.each(UNIT_NAMES)('oom-bonker-%s.service runs the installed package', (name) => {
+  const text = readInfra(`systemd/oom-bonker-${name}.service`);
+  const exec = splitExecStart(parseUnit(text));
+
+  it('with `node` from systemd\'s search path (/usr/local/bin before /usr/bin), wherever that node came from', () => {
+    // A bare name: systemd >= 239 looks it up in its built-in path (systemd.service(5), "Command lines").
+    expect(exec.program).toBe('node');
+  });
+
+  it('from npm\'s global tree under /usr/local, not a checkout', () => {
+    expect(exec.script).toBe(INSTALLED_BIN);
+    expect(text).not.toMatch(/\/opt\/|npm ci|npm run build|git pull/);
   });
 });
 
@@ -124,7 +149,7 @@ describe('oom-bonker-pi.service (everything on one Pi: `oom-bonker up` with a re
   const env = { ...unitEnvironment(pi), ...parseEnvFile(readInfra('systemd/pi.env.example')) };
 
   it('runs `oom-bonker up` (dist/cli/up.cjs), restarts except on bad configuration, reports readiness, is watched', () => {
-    expect(value('ExecStart')).toBe('/usr/bin/node /opt/oom-bonker/bin/oom-bonker.js up');
+    expect(value('ExecStart')).toBe(`node ${INSTALLED_BIN} up`);
     expect(value('EnvironmentFile')).toBe('/etc/oom-bonker/pi.env');
     expect(value('Restart')).toBe('always');
     expect(value('RestartPreventExitStatus')).toBe('78');

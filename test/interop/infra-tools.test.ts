@@ -1,5 +1,6 @@
 // The shipped infra checked by the real tools: promtool (check + unit tests), amtool, systemd-analyze verify.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,9 +9,20 @@ import { stringify } from 'yaml';
 import { INFRA, yamlDocs } from '../infra/infra-files.ts';
 import { kubeletCadvisorText, kubeStateMetricsText, nodeExporterText, type KubeContainer } from '../helpers/stand-in-exporters.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
-import { AMTOOL, PROMTOOL, SYSTEMD_ANALYZE, requireProgram } from './require-programs.ts';
+import { AMTOOL, PROMTOOL, SYSTEMD_ANALYZE, SYSTEMD_PATH, requireProgram } from './require-programs.ts';
 
 const run = promisify(execFile);
+
+/** The node systemd would run for a bare `node`: the first in its built-in search path; undefined when none is there. */
+function nodeSystemdFinds(): string | undefined {
+  let dirs: string[];
+  try {
+    dirs = execFileSync(requireProgram(SYSTEMD_PATH), ['search-binaries-default'], { encoding: 'utf8' }).trim().split(':');
+  } catch {
+    return undefined;
+  }
+  return dirs.map((dir) => path.join(dir, 'node')).find((candidate) => existsSync(candidate));
+}
 /** Runs a tool; resolves with its output whatever the exit code, so a failure shows what the tool said. */
 async function tool(program: string, args: string[], cwd?: string) {
   try {
@@ -142,33 +154,43 @@ describe('amtool', () => {
 });
 
 describe('systemd-analyze verify', () => {
-  // verify needs the ExecStart program to exist: the units run /usr/bin/node, as Debian's and NodeSource's packages
-  // install it. Where node lives elsewhere (nvm, a CI image), the copy under test points at this test's node instead,
-  // and says so in the test name. No other line is changed.
-  const node = '/usr/bin/node';
-  it.each(['device', 'broker', 'edge', 'pi'])(`accepts oom-bonker-%s.service without a warning (ExecStart node: ${process.execPath})`, async (part) => {
+  // verify needs the ExecStart program to exist. The units name `node` bare, and systemd (verify too) looks it up in its
+  // built-in search path, `systemd-path search-binaries-default`. Where no node is there (nvm, a CI image), the copy
+  // under test names this test's node instead, and says so in the test name. No other line is changed.
+  const node = nodeSystemdFinds();
+  const asVerified = (text: string) => (node ? text : text.replaceAll('ExecStart=node ', `ExecStart=${process.execPath} `));
+  it.each(['device', 'broker', 'edge', 'pi'])(`accepts oom-bonker-%s.service without a warning (ExecStart node: ${node ?? process.execPath})`, async (part) => {
     const name = `oom-bonker-${part}.service`;
     const text = await readFile(`${INFRA}systemd/${name}`, 'utf8');
     const file = path.join(tmp.path, name);
-    await writeFile(file, process.execPath === node ? text : text.replaceAll(`ExecStart=${node} `, `ExecStart=${process.execPath} `));
+    await writeFile(file, asVerified(text));
     const result = await tool(requireProgram(SYSTEMD_ANALYZE), ['verify', file]);
     expect(result.code, result.output).toBe(0);
     expect(result.stderr.trim(), 'systemd-analyze warned').toBe('');
   });
 
-  it(`accepts oom-bonker-device-pigpiod.service, with a stand-in pigpiod.service it requires (ExecStart node: ${process.execPath})`, async () => {
+  it(`accepts oom-bonker-device-pigpiod.service, with a stand-in pigpiod.service it requires (ExecStart node: ${node ?? process.execPath})`, async () => {
     const dir = path.join(tmp.path, 'pigpiod-variant');
     await mkdir(dir, { recursive: true });
     // Raspberry Pi OS's pigpio package ships pigpiod.service; here a stand-in lets Requires= resolve.
     await writeFile(path.join(dir, 'pigpiod.service'), '[Unit]\nDescription=stand-in pigpiod\n[Service]\nExecStart=/bin/true\n');
     const text = await readFile(`${INFRA}systemd/oom-bonker-device-pigpiod.service`, 'utf8');
     const file = path.join(dir, 'oom-bonker-device-pigpiod.service');
-    await writeFile(file, process.execPath === node ? text : text.replaceAll(`ExecStart=${node} `, `ExecStart=${process.execPath} `));
+    await writeFile(file, asVerified(text));
     const result = await run(requireProgram(SYSTEMD_ANALYZE), ['verify', file], {
       env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
     }).then((r) => ({ code: 0, stderr: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr.trim(), 'systemd-analyze warned').toBe('');
+  });
+
+  it('would report an ExecStart program that is not in systemd\'s search path (the lookup is checked)', async () => {
+    const file = path.join(tmp.path, 'oom-bonker-no-node.service');
+    const text = await readFile(`${INFRA}systemd/oom-bonker-edge.service`, 'utf8');
+    await writeFile(file, text.replace('ExecStart=node ', 'ExecStart=no-such-node-for-bonker '));
+    const result = await tool(requireProgram(SYSTEMD_ANALYZE), ['verify', file]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/no-such-node-for-bonker/);
   });
 
   it('would report a misspelt setting (the check can fail)', async () => {

@@ -11,6 +11,8 @@ export const PROMTOOL = ['/usr/bin/promtool'];
 export const ALERTMANAGER = ['/usr/bin/prometheus-alertmanager'];
 export const AMTOOL = ['/usr/bin/amtool'];
 export const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze'];
+// Where systemd looks up a bare ExecStart program (systemd-path search-binaries-default); same package.
+export const SYSTEMD_PATH = ['/usr/bin/systemd-path'];
 // The dashboard's browser test (test/interop/dashboard.test.ts): Debian's chromium, driven by playwright-core.
 export const CHROMIUM = ['/usr/bin/chromium'];
 // The cluster suites (test/interop/cluster-*.test.ts): Debian 12's redis-server 7.0 behind aedes-persistence-redis.
