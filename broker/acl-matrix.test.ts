@@ -15,13 +15,13 @@ const PASSWORD = 'matrix password';
 // a topic outside every family instead.
 const TOPICS = {
   'bonk X': P.bonk('tux'), 'bonk Y': P.bonk('pi-2'), 'ack X': P.ack('tux'), 'ack Y': P.ack('pi-2'),
-  'status X': P.status('tux'), 'status Y': P.status('pi-2'), $SYS: '$SYS/broker/uptime', other: 'elsewhere/thing',
+  'status X': P.status('tux'), 'status Y': P.status('pi-2'), 'info X': P.info('tux'), 'info Y': P.info('pi-2'), $SYS: '$SYS/broker/uptime', other: 'elsewhere/thing',
   'discovery X': 'homeassistant/device/bonker_tux/config', 'discovery Y': 'homeassistant/device/bonker_pi-2/config',
   'HA state X': 'homeassistant/device/bonker_tux/state', 'HA state Y': 'homeassistant/device/bonker_pi-2/state',
   'HA birth': 'homeassistant/status',
 } as const;
 const FILTERS = {
-  ...TOPICS, 'bonk +': P.all('bonk'), 'ack +': P.all('ack'), 'status +': P.all('status'), '$SYS #': '$SYS/#', '#': '#',
+  ...TOPICS, 'bonk +': P.all('bonk'), 'ack +': P.all('ack'), 'status +': P.all('status'), 'info +': P.all('info'), '$SYS #': '$SYS/#', '#': '#',
   'discovery #': 'homeassistant/#', 'discovery +': 'homeassistant/device/+/config',
 } as const;
 type Topic = keyof typeof TOPICS;
@@ -34,9 +34,9 @@ const allBut = <K extends string>(all: K[], ...no: K[]) => all.filter((k) => !no
 /** What each role may do (README "Security"); everything not listed must be refused. */
 const MATRIX: Record<string, { user?: string; publish: Topic[]; subscribe: Filter[] }> = {
   edge: { user: 'edge', publish: ['bonk X', 'bonk Y'], subscribe: ['ack X', 'ack Y', 'ack +'] },
-  'device X': { user: 'tux', publish: ['ack X', 'status X', 'discovery X', 'HA state X'], subscribe: ['bonk X', 'HA birth'] },
-  'device Y': { user: 'pi-2', publish: ['ack Y', 'status Y', 'discovery Y', 'HA state Y'], subscribe: ['bonk Y', 'HA birth'] },
-  viewer: { user: 'viewer', publish: [], subscribe: ['ack X', 'ack Y', 'ack +', 'status X', 'status Y', 'status +'] },
+  'device X': { user: 'tux', publish: ['ack X', 'status X', 'info X', 'discovery X', 'HA state X'], subscribe: ['bonk X', 'HA birth'] },
+  'device Y': { user: 'pi-2', publish: ['ack Y', 'status Y', 'info Y', 'discovery Y', 'HA state Y'], subscribe: ['bonk Y', 'HA birth'] },
+  viewer: { user: 'viewer', publish: [], subscribe: ['ack X', 'ack Y', 'ack +', 'status X', 'status Y', 'status +', 'info X', 'info Y', 'info +'] },
   admin: { user: 'admin', publish: allBut(EVERY_TOPIC, '$SYS'), subscribe: EVERY_FILTER },
   'anonymous (no users file)': { publish: allBut(EVERY_TOPIC, '$SYS'), subscribe: EVERY_FILTER },
 };

@@ -1,5 +1,6 @@
 // The device's running totals, published retained for Home Assistant's sensors (total bonks, last bonked pod).
 import * as z from 'zod';
+import type { Ack } from './ack.ts';
 
 /** Home Assistant's default discovery prefix (its MQTT integration setting "discovery prefix"). */
 export const DEFAULT_HOME_ASSISTANT_PREFIX = 'homeassistant';
@@ -30,6 +31,20 @@ export const lastBonkSchema = z.object({
   container: z.string().optional(),
 });
 export type LastBonk = z.infer<typeof lastBonkSchema>;
+
+/** The record of a finished strike, from its `done` ack: the bonk's pod, namespace and container when it had them. */
+export function lastBonkOf(ack: Ack, now: () => number): LastBonk {
+  const labels = ack.labels ?? {};
+  return {
+    id: ack.id,
+    at: ack.finishedAt ?? now(),
+    bonks: ack.bonks,
+    reason: ack.reason ?? '',
+    ...(labels.namespace ? { namespace: labels.namespace } : {}),
+    ...(labels.pod ? { pod: labels.pod } : {}),
+    ...(labels.container ? { container: labels.container } : {}),
+  };
+}
 
 export const deviceStateSchema = z.object({
   v: z.literal(1),

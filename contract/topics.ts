@@ -13,14 +13,16 @@ export const topicPrefixSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'expected topic levels of A-Z, a-z, 0-9, "_" or "-" separated by "/"');
 
-export type TopicKind = 'bonk' | 'ack' | 'status';
-export const TOPIC_KINDS: readonly TopicKind[] = ['bonk', 'ack', 'status'];
+export type TopicKind = 'bonk' | 'ack' | 'status' | 'info';
+export const TOPIC_KINDS: readonly TopicKind[] = ['bonk', 'ack', 'status', 'info'];
 
 export interface Topics {
   readonly prefix: string;
   bonk(device: string): string;
   ack(device: string): string;
   status(device: string): string;
+  /** Retained details beside the bare `online`/`offline`: servo driver, last seen, last bonk (contract/status.ts). */
+  info(device: string): string;
   /** Filter matching one kind for every device, e.g. `bonker/+/ack`. */
   all(kind: TopicKind): string;
   /** Splits a concrete topic back into device and kind, or undefined when it is not ours. */
@@ -34,6 +36,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
     bonk: (device) => of(device, 'bonk'),
     ack: (device) => of(device, 'ack'),
     status: (device) => of(device, 'status'),
+    info: (device) => of(device, 'info'),
     all: (kind) => of('+', kind),
     parse(topic) {
       if (!topic.startsWith(`${prefix}/`)) return undefined;
@@ -48,4 +51,4 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
 }
 
 /** QoS per topic kind: bonks and acks must arrive; status is retained. */
-export const QOS = { bonkToDevice: 1, bonkFromEdge: 2, ack: 1, status: 1 } as const;
+export const QOS = { bonkToDevice: 1, bonkFromEdge: 2, ack: 1, status: 1, info: 1 } as const;

@@ -34,6 +34,8 @@ export interface ServoSettings {
   maxUs: number;
   pigpiod: { host: string; port: number };
   pwm: { chip: number; channel: number | undefined };
+  /** `auto` refuses to start instead of falling back to the simulated driver. */
+  requireHardware: boolean;
 }
 
 /** `mqtt://a:1883,mqtt://b:1883`: tried in order on reconnect (mqtt.js `servers`). */
@@ -52,6 +54,7 @@ export const deviceEnvShape = {
   BONKER_SERVO_DRIVER: z
     .enum(SERVO_DRIVERS, { error: `expected one of ${SERVO_DRIVERS.join(', ')}` })
     .default('simulated'),
+  BONKER_SERVO_REQUIRE_HARDWARE: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('off'),
   // Hard limits no pulse can exceed (device/servo/limits.ts); rest and strike must lie within them.
   BONKER_SERVO_MIN_US: pulseWidth(PULSE_MIN_US),
   BONKER_SERVO_MAX_US: pulseWidth(PULSE_MAX_US),
@@ -123,6 +126,9 @@ export function loadDeviceConfig(env: Env): DeviceConfig {
     problems.push(`BONKER_SERVO_STRIKE_US: expected a pulse width different from BONKER_SERVO_REST_US (${rest})`);
   }
   if (raw) problems.push(...limitProblems(raw));
+  if (raw?.BONKER_SERVO_REQUIRE_HARDWARE === 'on' && raw.BONKER_SERVO_DRIVER === 'simulated') {
+    problems.push('BONKER_SERVO_REQUIRE_HARDWARE: "on" contradicts BONKER_SERVO_DRIVER=simulated; expected a hardware driver or auto, or "off"');
+  }
   if (problems.length || !raw) throw new ConfigError(problems);
   return {
     deviceId: raw.BONKER_DEVICE_ID,
@@ -138,6 +144,7 @@ export function loadDeviceConfig(env: Env): DeviceConfig {
       maxUs: raw.BONKER_SERVO_MAX_US,
       pigpiod: { host: raw.BONKER_PIGPIOD_HOST, port: raw.BONKER_PIGPIOD_PORT },
       pwm: { chip: raw.BONKER_PWM_CHIP, channel: raw.BONKER_PWM_CHANNEL },
+      requireHardware: raw.BONKER_SERVO_REQUIRE_HARDWARE === 'on',
     },
     motion: {
       restUs: raw.BONKER_SERVO_REST_US,

@@ -8,6 +8,7 @@ import type { MqttClient } from 'mqtt';
 import {
   deviceStateTopic,
   homeAssistantNodeId,
+  lastBonkOf,
   parseDeviceState,
   QOS,
   STATUS_OFFLINE,
@@ -45,7 +46,10 @@ export function homeAssistantTopics(config: Pick<DeviceConfig, 'topicPrefix' | '
   };
 }
 
-/** The device-based discovery payload: a button, a total-bonks sensor and a last-pod sensor, all bound to the status. */
+/**
+ * The device-based discovery payload: a button, a total-bonks sensor, a last-pod sensor and a diagnostic servo-driver
+ * sensor, all bound to the status.
+ */
 export function discoveryPayload(config: Pick<DeviceConfig, 'topicPrefix' | 'deviceId' | 'homeAssistant'>, topics: Topics) {
   const ha = homeAssistantTopics(config);
   const id = (name: string) => `${ha.nodeId}_${name}`;
@@ -72,6 +76,14 @@ export function discoveryPayload(config: Pick<DeviceConfig, 'topicPrefix' | 'dev
         value_template: "{{ value_json.last.pod if value_json.last and value_json.last.pod else 'none' }}",
         json_attributes_topic: ha.state,
         json_attributes_template: '{{ (value_json.last or {}) | tojson }}',
+      },
+      // From the device's retained info: a device that only pretends to bonk shows it here.
+      [id('driver')]: {
+        p: 'sensor', unique_id: id('driver'), name: 'Servo driver', icon: 'mdi:cog', availability,
+        entity_category: 'diagnostic', state_topic: topics.info(config.deviceId),
+        value_template: "{{ 'simulated (no servo hardware found)' if value_json.servo.fallback else value_json.servo.driver }}",
+        json_attributes_topic: topics.info(config.deviceId),
+        json_attributes_template: '{{ value_json.servo | tojson }}',
       },
     },
     qos: QOS.status,
@@ -151,20 +163,7 @@ export async function linkHomeAssistant(deps: {
 }
 
 export function nextState(state: DeviceState, ack: Ack): DeviceState {
-  const labels = ack.labels ?? {};
-  return {
-    v: 1,
-    total: state.total + ack.bonks,
-    last: {
-      id: ack.id,
-      at: ack.finishedAt ?? Date.now(),
-      bonks: ack.bonks,
-      reason: ack.reason ?? '',
-      ...(labels.namespace ? { namespace: labels.namespace } : {}),
-      ...(labels.pod ? { pod: labels.pod } : {}),
-      ...(labels.container ? { container: labels.container } : {}),
-    },
-  };
+  return { v: 1, total: state.total + ack.bonks, last: lastBonkOf(ack, Date.now) };
 }
 
 async function loadState(file: string, logger: Logger): Promise<DeviceState> {
