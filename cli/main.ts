@@ -2,6 +2,7 @@
 import { ConfigError, EXIT_CONFIG, VERSION, envValue, parseEnv, type Env } from '../contract/index.ts';
 import type { Command } from './command.ts';
 import { UsageError, parseFlags, settingToFlag } from './flags.ts';
+import { unknownSettingProblems } from './known-settings.ts';
 import { createLogger } from './logger.ts';
 
 /**
@@ -71,9 +72,12 @@ async function run(commands: CommandTable, argv: string[]): Promise<number> {
   }
 }
 
-/** The log level and the command's own settings, checked together so one run reports every problem. */
+/**
+ * The log level, the command's own settings and misspelt BONKER_* names, checked together so one run reports every
+ * problem. Names of other commands' settings pass: one env file may serve `up` and each part.
+ */
 function checkSettings(command: Command, env: Env): string {
-  const problems: string[] = [];
+  const problems: string[] = unknownSettingProblems(env);
   const collect = <T>(check: () => T): T | undefined => {
     try {
       return check();
