@@ -99,7 +99,7 @@ describe('oom-bonker watch', () => {
       const client = await mqtt.connectAsync(brokerEnv.BONKER_BROKER_URL!);
       await client.publishAsync('bonker/tux/bonk', '2', { qos: 1 });
       await client.endAsync();
-      await watch.waitForText(/ tux done \S+ bonks=2$/);
+      await watch.waitForText(/ tux done \S+ bonks=2 pod=\(manual bonk\)$/);
       watch.kill('SIGINT');
       expect((await watch.exited).code).toBe(0);
     } finally {
@@ -118,6 +118,7 @@ describe('other MQTT clients', () => {
 
     const { code, output } = await run(['status']);
     expect(code).toBe(0);
-    expect(output).toMatch(/^tux\s+online$/m);
+    expect(output).toMatch(/^DEVICE\s+STATUS\s+DRIVER\s+LAST BONK\s+LAST SEEN$/m);
+    expect(output).toMatch(/^tux\s+online\s+simulated\s+manual bonk, \d+ s ago\s+now$/m);
   });
 });

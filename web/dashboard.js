@@ -1,5 +1,5 @@
-// OOM Bonker dashboard: follows `<P>/+/status` and `<P>/+/ack` over MQTT-over-WebSocket (mqtt.js browser bundle)
-// and posts manual bonks to the edge's POST /bonk. Plain browser JavaScript, no build step.
+// OOM Bonker dashboard: follows `<P>/+/status`, `<P>/+/info` (servo driver) and `<P>/+/ack` over MQTT-over-WebSocket
+// (mqtt.js browser bundle) and posts manual bonks to the edge's POST /bonk. Plain browser JavaScript, no build step.
 const HISTORY_SIZE = 50;
 const TOKEN_KEY = 'oom-bonker-token';
 const $ = (id) => document.getElementById(id);
@@ -32,7 +32,7 @@ function connect() {
   const prefix = settings.topicPrefix;
   client.on('connect', () => {
     setConnection('online', `Live: connected to ${url}`);
-    client.subscribe([`${prefix}/+/status`, `${prefix}/+/ack`], { qos: 1 }, (error) => {
+    client.subscribe([`${prefix}/+/status`, `${prefix}/+/info`, `${prefix}/+/ack`], { qos: 1 }, (error) => {
       if (error) setConnection('error', `Could not subscribe: ${error.message}`);
     });
   });
@@ -45,14 +45,14 @@ function onMessage(prefix, topic, text) {
   if (!topic.startsWith(`${prefix}/`)) return;
   const [device, kind, extra] = topic.slice(prefix.length + 1).split('/');
   if (!device || extra !== undefined) return;
-  if (kind === 'status' && (text === 'online' || text === 'offline')) setDevice(device, text);
+  if (kind === 'status' && (text === 'online' || text === 'offline')) setDevice(device, { status: text });
+  const json = kind === 'ack' || kind === 'info' ? parseJson(text) : undefined;
+  // `auto` that found no servo hardware simulates: say so where the device is shown, nothing moves.
+  if (kind === 'info' && typeof json?.servo?.driver === 'string') {
+    setDevice(device, { driver: json.servo.fallback ? 'SIMULATED: no servo hardware found' : `${json.servo.driver} servo`, fallback: json.servo.fallback === true });
+  }
   if (kind === 'ack') {
-    let ack;
-    try {
-      ack = JSON.parse(text);
-    } catch {
-      return;
-    }
+    const ack = json;
     if (typeof ack?.id !== 'string' || typeof ack.result !== 'string') return;
     addHistory(device, ack);
     if (ack.result === 'done' && ack.bonks > 0) strike(device, ack);
@@ -65,13 +65,22 @@ function setConnection(state, text) {
   el.textContent = text;
 }
 
-function setDevice(device, status) {
-  devices.set(device, status);
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function setDevice(device, patch) {
+  devices.set(device, { status: 'unknown', driver: '', fallback: false, ...devices.get(device), ...patch });
   const list = $('devices');
   list.replaceChildren(
-    ...[...devices].sort(([a], [b]) => a.localeCompare(b)).map(([name, state]) => {
-      const li = el('li', { 'data-device': name, 'data-status': state });
-      li.append(el('span', { class: 'name' }, name), el('span', { class: 'status' }, state));
+    ...[...devices].sort(([a], [b]) => a.localeCompare(b)).map(([name, { status, driver, fallback }]) => {
+      const li = el('li', { 'data-device': name, 'data-status': status });
+      const driverEl = el('span', { class: 'driver', 'data-fallback': String(fallback) }, driver);
+      li.append(el('span', { class: 'name' }, name), driverEl, el('span', { class: 'status' }, status));
       return li;
     }),
   );
