@@ -1,8 +1,9 @@
 // BonkPublisher over one persistent mqtt.js connection (Node only): QoS 2 publishes, acks collected from `<P>/+/ack`.
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { encodeBonk, QOS, type BonkCommand, type Logger, type Topics } from '../contract/index.ts';
+import { encodeBonk, QOS, safeUrl, type BonkCommand, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
+import { createUnreachableLog } from './broker-unreachable-log.ts';
 import { createConnectionLoss, type ConnectionLoss } from './mqtt-connection-loss.ts';
 import { PublishError, type BonkPublisher } from './publisher.ts';
 
@@ -13,6 +14,8 @@ export interface MqttPublisherOptions {
   topics: Topics;
   publishTimeoutMs: number;
   logger: Logger;
+  /** How often an unreachable broker is logged again, with the count of failed attempts (default a minute). */
+  unreachableLogWindowMs?: number;
 }
 
 /** `events` emits 'ready' and 'unready' when the connection (with its ack subscription) comes and goes. */
@@ -38,9 +41,12 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
   };
   const client = mqtt.connect(options.url, clientOptions(options));
   const loss = createConnectionLoss(client);
+  const url = safeUrl(options.url);
+  const unreachable = createUnreachableLog({ logger, url, windowMs: options.unreachableLogWindowMs });
   client.on('connect', () => {
     noDelay(client);
-    logger.info({ url: options.url }, 'connected to the MQTT broker');
+    unreachable.connected();
+    logger.info({ url }, 'connected to the MQTT broker');
     // A clean session forgets subscriptions, so subscribe on every (re)connect instead of relying on mqtt.js.
     client.subscribe(topics.all('ack'), { qos: QOS.ack }, (error, granted) => {
       if (error || granted?.some((g) => g.qos === 128)) {
@@ -51,13 +57,15 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
     });
   });
   client.on('close', () => {
+    if (ready) logger.warn({ url }, 'lost the connection to the MQTT broker; reconnecting');
     setReady(false);
     loss.closed();
   });
-  client.on('offline', () => logger.warn({ url: options.url }, 'MQTT broker unreachable, retrying'));
-  client.on('error', (error) => {
+  client.on('error', (error: Error & { code?: string | number }) => {
     loss.error(error.message);
-    logger.warn({ err: error }, 'MQTT connection error');
+    // Without a stack: the cause is the broker's state, not our code. Repeated attempts are counted, not each logged.
+    if (client.connected) logger.warn({ url, cause: error.code ?? error.message }, `MQTT connection error: ${error.message}`);
+    else unreachable.failed(error);
   });
   client.on('message', (topic, payload) => waiters.dispatch(topic, payload));
   await firstConnection(client, events, options.publishTimeoutMs, logger);
