@@ -167,6 +167,8 @@ async function onBonk(event) {
       $('token-input').focus();
       return report(`Not allowed: ${body.error ?? 'credential required'}. Enter the edge's token.`);
     }
+    // 504: stored, but the device did not answer in time; the edge's message says so.
+    if (response.status === 504) return report(`No ack yet: ${body.error}`);
     if (!response.ok) return report(`Bonk failed (${response.status}): ${body.error ?? 'unknown error'}`);
     const ack = body.acks?.[0];
     report(ack ? `Ack from ${device}: ${ack.result} (${ack.bonks} bonk${ack.bonks === 1 ? '' : 's'})` : `Sent to ${device}; no ack yet (is it online?)`);
