@@ -13,7 +13,7 @@ describe('KNOWN_SETTINGS', () => {
     const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
     const read = new Set([
       'BONKER_LOG_LEVEL',
-      ...commands.flatMap((command) => command.settings),
+      ...commands.flatMap((command) => Object.keys(command.settings)),
       ...[brokerEnvShape, edgeEnvShape, deviceEnvShape, workerEnvShape].flatMap((shape) => Object.keys(shape)),
     ]);
     expect([...KNOWN_SETTINGS].sort()).toEqual([...read].sort());

@@ -8,6 +8,7 @@ import {
   parseEnv,
   topicPrefixSchema,
   ConfigError,
+  describeSettings,
   type Env,
 } from '../contract/index.ts';
 
@@ -44,7 +45,7 @@ const brokerUrls = z
   .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
   .pipe(z.array(envValue.mqttUrl('unused').unwrap()).min(1, 'expected one or more broker URLs separated by ","'));
 
-export const deviceEnvShape = {
+export const deviceEnvShape = describeSettings({
   BONKER_DEVICE_ID: deviceIdSchema.default('tux'),
   BONKER_BROKER_URL: brokerUrls.default(['mqtt://127.0.0.1:1883']),
   BONKER_DEVICE_MQTT_USERNAME: z.string().optional(),
@@ -85,7 +86,32 @@ export const deviceEnvShape = {
   // Home Assistant MQTT discovery (device/home-assistant.ts); `off` removes what an earlier run published.
   BONKER_HA_DISCOVERY: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
   BONKER_HA_DISCOVERY_PREFIX: topicPrefixSchema.default(DEFAULT_HOME_ASSISTANT_PREFIX),
-};
+}, {
+  BONKER_DEVICE_ID: "this device's name (a topic level)",
+  BONKER_BROKER_URL: 'where the broker is; a comma-separated list is tried in turn',
+  BONKER_DEVICE_MQTT_USERNAME: "the device's broker user (role device)",
+  BONKER_DEVICE_MQTT_PASSWORD: 'password of BONKER_DEVICE_MQTT_USERNAME',
+  BONKER_TOPIC_PREFIX: 'first topic level(s), e.g. home/bonker',
+  BONKER_STATE_DIR: 'dedup store (ids already struck) and Home Assistant totals',
+  BONKER_SERVO_DRIVER: 'simulated, pigpio (root), pigpiod (daemon), pwm-sysfs (hardware PWM) or auto (picks what the machine supports)',
+  BONKER_SERVO_REQUIRE_HARDWARE: 'on: auto refuses to start (exit 78) instead of falling back to the simulated driver',
+  BONKER_SERVO_MIN_US: 'hard lower limit of any pulse, in µs',
+  BONKER_SERVO_MAX_US: 'hard upper limit of any pulse, in µs',
+  BONKER_PIGPIOD_HOST: 'where pigpiod listens (pigpiod driver)',
+  BONKER_PIGPIOD_PORT: "pigpiod's port (pigpiod driver)",
+  BONKER_PWM_CHIP: '/sys/class/pwm/pwmchipN (pwm-sysfs driver)',
+  BONKER_PWM_CHANNEL: 'PWM channel (pwm-sysfs driver); unset: from BONKER_SERVO_GPIO and the Pi model',
+  BONKER_SERVO_GPIO: 'BCM pin of the servo signal',
+  BONKER_SERVO_REST_US: 'pulse width at rest, in µs',
+  BONKER_SERVO_STRIKE_US: 'pulse width at the strike, in µs',
+  BONKER_SERVO_TRAVEL_MS: 'time for the horn to swing, in ms',
+  BONKER_SERVO_HOLD_MS: 'time held at the strike, in ms',
+  BONKER_MIN_GAP_MS: 'least time between two strikes, in ms',
+  BONKER_MAX_PER_MINUTE: 'strikes per sliding minute; beyond it commands are acked rate_limited',
+  BONKER_DEDUP_SIZE: 'how many bonk ids the device remembers',
+  BONKER_HA_DISCOVERY: 'Home Assistant MQTT discovery; off removes it',
+  BONKER_HA_DISCOVERY_PREFIX: "Home Assistant's discovery prefix",
+});
 
 export interface Motion {
   restUs: number;

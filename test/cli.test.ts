@@ -87,6 +87,9 @@ describe('configuration errors', () => {
     const { code, output } = await run(['device', '--help']);
     expect(code).toBe(0);
     expect(output).toMatch(/BONKER_SERVO_STRIKE_US\s+--servo-strike-us/);
+    // Each with its default and what it means, taken from the schema.
+    expect(output).toMatch(/^ {2}BONKER_SERVO_REQUIRE_HARDWARE {2}--servo-require-hardware {2}default off\n {6}on: auto refuses to start/m);
+    expect(output).toMatch(/^ {2}BONKER_LOG_LEVEL {2}--log-level {2}default info\n {6}fatal, error/m);
   });
 });
 

@@ -2,6 +2,7 @@
 import {
   MAX_BONK_COUNT,
   createTopics,
+  describeSettings,
   deviceIdSchema,
   encodeBonk,
   manualBonk,
@@ -14,6 +15,14 @@ import { clientEnvShape, loadClientConfig } from '../client-config.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../flags.ts';
 
+const bonkEnvShape = {
+  ...clientEnvShape,
+  ...describeSettings(
+    { BONKER_DEFAULT_DEVICE: deviceIdSchema.default('tux') },
+    { BONKER_DEFAULT_DEVICE: 'device to bonk when --device is not given' },
+  ),
+};
+
 export const bonkCommand: Command = {
   name: 'bonk',
   summary: 'bonk a device by hand',
@@ -22,7 +31,7 @@ export const bonkCommand: Command = {
   --count N        strikes, 1..${MAX_BONK_COUNT} (default 1)
   --wait           wait for the device's ack; exit 0 only when it is "done"
   --timeout S      how long to wait for the broker and the ack (default 10)`,
-  settings: [...Object.keys(clientEnvShape), 'BONKER_DEFAULT_DEVICE'],
+  settings: bonkEnvShape,
   validate: (env) => void loadClientConfig(env),
   options: ['device', 'count', 'timeout'],
   booleans: ['wait'],

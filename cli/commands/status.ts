@@ -10,7 +10,7 @@ export const statusCommand: Command = {
   summary: 'list devices: online or not, servo driver, last bonk, last seen',
   usage: `oom-bonker status [--json]
   --json           one JSON object: device → { status, servo, last, seenAt } (null where unknown)`,
-  settings: Object.keys(clientEnvShape),
+  settings: clientEnvShape,
   validate: (env) => void loadClientConfig(env),
   booleans: ['json'],
   async run({ env, options, out }) {

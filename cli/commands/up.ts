@@ -13,7 +13,7 @@ export const upCommand: Command = {
   name: 'up',
   summary: 'run broker + edge + device together (the default demo)',
   usage: 'oom-bonker up [any broker, edge or device flag]',
-  settings: [...new Set([...Object.keys(brokerEnvShape), ...Object.keys(edgeEnvShape), ...Object.keys(deviceEnvShape)])],
+  settings: { ...brokerEnvShape, ...edgeEnvShape, ...deviceEnvShape },
   // All three at once, before anything starts, so one run reports every problem.
   validate: checkAll,
   async run({ env, logger, out }) {

@@ -9,7 +9,7 @@ export const watchCommand: Command = {
   name: 'watch',
   summary: 'follow acks (with the pod), status and servo driver live',
   usage: 'oom-bonker watch [--json]',
-  settings: Object.keys(clientEnvShape),
+  settings: clientEnvShape,
   validate: (env) => void loadClientConfig(env),
   booleans: ['json'],
   async run({ env, options, out }) {
