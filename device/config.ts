@@ -72,7 +72,7 @@ export const deviceEnvShape = describeSettings({
   BONKER_SERVO_GPIO: envValue.nonNegativeInt(18, 53),
   BONKER_SERVO_REST_US: pulseWidth(1500),
   BONKER_SERVO_STRIKE_US: pulseWidth(1050),
-  // 0 means no motion time at all: only for benchmarks and simulation (issue 7), a real horn needs time to swing.
+  // 0 means no motion time at all: only for benchmarks and simulation, a real horn needs time to swing.
   BONKER_SERVO_TRAVEL_MS: z.coerce
     .number({ error: TRAVEL_EXPECTED })
     .int(TRAVEL_EXPECTED)

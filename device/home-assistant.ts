@@ -149,7 +149,7 @@ export async function linkHomeAssistant(deps: {
       state = nextState(state, ack);
       // One write at a time, always of the latest state, so the file and the retained state never go backwards.
       // Acks arriving meanwhile share one later write: a write and a publish per ack kept the agent busy for
-      // minutes after 1,000 bonks (issue 7 figure 5: 1.1 % "idle" CPU) and competed with the strikes themselves.
+      // minutes after 1,000 bonks (bench/RESULTS.md, figure 5: 1.1 % "idle" CPU) and competed with the strikes themselves.
       if (saveQueued) return;
       saveQueued = true;
       saving = saving.then(() => {

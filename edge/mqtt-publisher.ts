@@ -90,7 +90,7 @@ function clientOptions(options: MqttPublisherOptions): IClientOptions {
     clientId: `bonker-edge-${crypto.randomUUID().slice(0, 8)}`,
     username: options.username,
     password: options.password,
-    // Aedes 1.x speaks MQTT 3.1.1 only (FACTS.md).
+    // Aedes 1.x speaks MQTT 3.1.1 only: it refuses an MQTT 5 CONNECT.
     protocolVersion: 4,
     clean: true,
     resubscribe: false,
@@ -130,7 +130,7 @@ async function firstConnection(client: MqttClient, events: EventEmitter, timeout
 
 /**
  * mqtt.js leaves Nagle on: a small packet written while another is unacknowledged then waits for the peer's delayed
- * ACK (up to 40 ms on Linux). Issue 7 figure 2 at 20/s via Mosquitto: p50 39 ms with it on, 1.0 ms off (edge and
+ * ACK (up to 40 ms on Linux). bench/RESULTS.md, figure 2, at 20/s via Mosquitto: p50 39 ms with it on, 1.0 ms off (edge and
  * agent). WebSocket streams have no such switch.
  */
 function noDelay(client: MqttClient): void {
@@ -148,7 +148,7 @@ async function publishAll(
   // Fail fast: mqtt.js would otherwise keep an offline publish in memory and the HTTP answer would wait for nothing.
   if (!client.connected) throw new PublishError('not_connected', loss.reason() ?? 'reconnecting');
   const topic = topics.bonk(device);
-  // QoS 2: Aedes stores the message before PUBREC; at QoS 1 it acknowledges before storing (FACTS.md).
+  // QoS 2: Aedes stores the message before PUBREC; at QoS 1 it acknowledges before storing (aedes lib/handlers/publish.js).
   await Promise.all(
     commands.map((command) => client.publishAsync(topic, encodeBonk(command), { qos: QOS.bonkFromEdge })),
   );
