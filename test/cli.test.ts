@@ -47,6 +47,7 @@ describe('oom-bonker bonk', () => {
     const { code, output } = await run(['bonk', '--device', 'nobody-home', '--wait', '--timeout', '1']);
     expect(code).toBe(1);
     expect(output).toMatch(/no ack for .* within 1 s; is the device online\?/);
+    expect(output).toMatch(/The bonk is stored and will strike when the device connects/);
   });
 
   it.each([

@@ -65,7 +65,10 @@ function waitForAck(client: import('mqtt').MqttClient, topic: string, id: string
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off('message', onMessage);
-      reject(new Error(`no ack for ${id} within ${timeoutMs / 1000} s; is the device online? (oom-bonker status)`));
+      reject(new Error(
+        `no ack for ${id} within ${timeoutMs / 1000} s; is the device online? (oom-bonker status). The bonk is stored and ` +
+          'will strike when the device connects, provided it has connected to this broker before',
+      ));
     }, timeoutMs);
     const onMessage = (received: string, payload: Buffer) => {
       const ack = received === topic ? parseAck(payload) : undefined;
