@@ -16,14 +16,14 @@ const PASSWORD = 'matrix password';
 const TOPICS = {
   'bonk X': P.bonk('tux'), 'bonk Y': P.bonk('pi-2'), 'ack X': P.ack('tux'), 'ack Y': P.ack('pi-2'),
   'status X': P.status('tux'), 'status Y': P.status('pi-2'), 'history X': P.history('tux'), 'history Y': P.history('pi-2'),
-  $SYS: '$SYS/broker/uptime', other: 'elsewhere/thing',
+  'info X': P.info('tux'), 'info Y': P.info('pi-2'), $SYS: '$SYS/broker/uptime', other: 'elsewhere/thing',
   'discovery X': 'homeassistant/device/bonker_tux/config', 'discovery Y': 'homeassistant/device/bonker_pi-2/config',
   'HA state X': 'homeassistant/device/bonker_tux/state', 'HA state Y': 'homeassistant/device/bonker_pi-2/state',
   'HA birth': 'homeassistant/status',
 } as const;
 const FILTERS = {
   ...TOPICS, 'bonk +': P.all('bonk'), 'ack +': P.all('ack'), 'status +': P.all('status'), 'history +': P.all('history'),
-  '$SYS #': '$SYS/#', '#': '#',
+  'info +': P.all('info'), '$SYS #': '$SYS/#', '#': '#',
   'discovery #': 'homeassistant/#', 'discovery +': 'homeassistant/device/+/config',
 } as const;
 type Topic = keyof typeof TOPICS;
@@ -37,14 +37,16 @@ const allBut = <K extends string>(all: K[], ...no: K[]) => all.filter((k) => !no
 const MATRIX: Record<string, { user?: string; publish: Topic[]; subscribe: Filter[] }> = {
   edge: { user: 'edge', publish: ['bonk X', 'bonk Y'], subscribe: ['ack X', 'ack Y', 'ack +'] },
   'device X': {
-    user: 'tux', publish: ['ack X', 'status X', 'history X', 'discovery X', 'HA state X'], subscribe: ['bonk X', 'HA birth'],
+    user: 'tux', publish: ['ack X', 'status X', 'history X', 'info X', 'discovery X', 'HA state X'], subscribe: ['bonk X', 'HA birth'],
   },
   'device Y': {
-    user: 'pi-2', publish: ['ack Y', 'status Y', 'history Y', 'discovery Y', 'HA state Y'], subscribe: ['bonk Y', 'HA birth'],
+    user: 'pi-2', publish: ['ack Y', 'status Y', 'history Y', 'info Y', 'discovery Y', 'HA state Y'], subscribe: ['bonk Y', 'HA birth'],
   },
   viewer: {
     user: 'viewer', publish: [],
-    subscribe: ['ack X', 'ack Y', 'ack +', 'status X', 'status Y', 'status +', 'history X', 'history Y', 'history +'],
+    subscribe: [
+      'ack X', 'ack Y', 'ack +', 'status X', 'status Y', 'status +', 'history X', 'history Y', 'history +', 'info X', 'info Y', 'info +',
+    ],
   },
   admin: { user: 'admin', publish: allBut(EVERY_TOPIC, '$SYS'), subscribe: EVERY_FILTER },
   'anonymous (no users file)': { publish: allBut(EVERY_TOPIC, '$SYS'), subscribe: EVERY_FILTER },

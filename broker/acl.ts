@@ -35,11 +35,14 @@ export function createAcl(topics: Topics): Acl {
         return { publish: [topics.all('bonk')], subscribe: [topics.all('ack')] };
       case 'device':
         return {
-          publish: [topics.ack(who.device), topics.status(who.device), topics.history(who.device), haNode(who.device)],
+          publish: [
+            topics.ack(who.device), topics.status(who.device), topics.history(who.device), topics.info(who.device),
+            haNode(who.device),
+          ],
           subscribe: [topics.bonk(who.device), haBirth],
         };
       case 'viewer':
-        return { publish: [], subscribe: [topics.all('status'), topics.all('ack'), topics.all('history')] };
+        return { publish: [], subscribe: [topics.all('status'), topics.all('ack'), topics.all('history'), topics.all('info')] };
     }
   };
   return {

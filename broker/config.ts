@@ -1,7 +1,9 @@
 // Broker settings from BONKER_* variables: listeners, TLS, persistence, users file, who may connect anonymously, limits.
 import { accessSync, constants } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, envValue, isLoopbackHost, parseEnv, topicPrefixSchema, DEFAULT_TOPIC_PREFIX, type Env } from '../contract/index.ts';
+import {
+  ConfigError, describeSettings, envValue, isLoopbackHost, parseEnv, topicPrefixSchema, DEFAULT_TOPIC_PREFIX, type Env,
+} from '../contract/index.ts';
 import { readUsersFile, type User } from './users-file.ts';
 import { parseRedisUrl, PERSISTENCE_KINDS, type PersistenceChoice, type RedisTarget } from './persistence.ts';
 
@@ -45,7 +47,7 @@ const limitsEnvShape = {
   BONKER_BROKER_CONNECT_TIMEOUT_MS: wholeNumber(10_000, 100, 600_000, 'milliseconds'),
 };
 
-export const brokerEnvShape = {
+export const brokerEnvShape = describeSettings({
   BONKER_BROKER_HOST: envValue.host('127.0.0.1'),
   BONKER_BROKER_PORT: envValue.port(1883),
   BONKER_BROKER_WS_PORT: portOrOff(9001),
@@ -58,7 +60,23 @@ export const brokerEnvShape = {
   BONKER_USERS_FILE: optionalPath,
   BONKER_TOPIC_PREFIX: topicPrefixSchema.default(DEFAULT_TOPIC_PREFIX),
   ...limitsEnvShape,
-};
+}, {
+  BONKER_BROKER_HOST: 'address every broker listener binds; beyond loopback it needs BONKER_USERS_FILE',
+  BONKER_BROKER_PORT: 'MQTT over TCP',
+  BONKER_BROKER_WS_PORT: 'MQTT over WebSocket (the page uses it); off to disable',
+  BONKER_BROKER_TLS_PORT: 'MQTT over TLS, when BONKER_BROKER_TLS_CERT and _KEY are both set',
+  BONKER_BROKER_TLS_CERT: 'PEM certificate file for MQTT over TLS',
+  BONKER_BROKER_TLS_KEY: 'PEM private key file for MQTT over TLS',
+  BONKER_BROKER_HTTP_PORT: '/healthz, /readyz and /metrics; off to disable',
+  BONKER_PERSISTENCE: 'level (LevelDB in BONKER_DATA_DIR, survives restarts), memory (tests) or redis://[[user]:password@]host[:port][/db]',
+  BONKER_DATA_DIR: 'broker data directory (LevelDB); one broker at a time',
+  BONKER_USERS_FILE: 'users and roles (JSON, scrypt hashes); required when listening beyond loopback',
+  BONKER_TOPIC_PREFIX: 'first topic level(s), e.g. home/bonker',
+  BONKER_BROKER_MAX_CONNECT_BYTES: 'largest first packet (the CONNECT, read before authentication), in bytes',
+  BONKER_BROKER_MAX_PACKET_BYTES: 'largest packet after the CONNECT, and largest WebSocket message, in bytes',
+  BONKER_BROKER_MAX_CONNECTIONS: 'open sockets on all MQTT listeners together; over it the oldest not logged in is closed',
+  BONKER_BROKER_CONNECT_TIMEOUT_MS: 'a connection that has not sent its CONNECT by then is closed',
+});
 
 /** What one connection may cost the broker; sizes count whole packets, fixed header included. */
 export interface BrokerLimits {

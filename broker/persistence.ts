@@ -1,7 +1,7 @@
 // Which store keeps sessions and queued messages, and which emitter links brokers: the one place a backend is chosen.
-import { mkdir } from 'node:fs/promises';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../contract/index.ts';
+import { openLevelDataDir } from './data-dir.ts';
 import type { AedesPersistenceLike } from './ordered-persistence.ts';
 
 export const PERSISTENCE_KINDS = ['level', 'memory'] as const;
@@ -129,11 +129,9 @@ export async function openPersistence(choice: Exclude<PersistenceChoice, { kind:
       return (memoryPersistence as unknown as () => AedesPersistenceLike)();
     }
     case 'level': {
-      const [{ Level }, { default: levelPersistence }] = await Promise.all([import('level'), import('aedes-persistence-level')]);
-      await mkdir(choice.dataDir, { recursive: true });
-      const db = new Level(choice.dataDir);
+      const { default: levelPersistence } = await import('aedes-persistence-level');
       // Opening now turns a locked or corrupt directory into a startup error instead of a failed first publish.
-      await db.open();
+      const db = await openLevelDataDir(choice.dataDir);
       // level's put returns once the write is in the OS (no fsync): it survives a SIGKILL of the broker, not a
       // power cut, and nothing waits for close() to flush.
       return levelPersistence(db) as AedesPersistenceLike;

@@ -1,5 +1,6 @@
 // The CLI's MQTT connection: a short-lived, clean session as the admin user.
 import type { MqttClient } from 'mqtt';
+import { newClientId, safeUrl } from '../contract/index.ts';
 import { brokerAddress, createMqttClient } from '../device/mqtt-transport.ts';
 import type { ClientConfig } from './client-config.ts';
 
@@ -10,7 +11,8 @@ import type { ClientConfig } from './client-config.ts';
  */
 export async function connectAdmin(config: ClientConfig, timeoutMs: number): Promise<MqttClient> {
   const client = await createMqttClient([brokerAddress(config.BONKER_BROKER_URL)], {
-    clientId: `bonker-cli-${crypto.randomUUID().slice(0, 8)}`,
+    // The admin role's namespace: a broker with a users file refuses an admin connecting under any other id.
+    clientId: newClientId('admin', 'cli'),
     protocolVersion: 4,
     clean: true,
     reconnectPeriod: 0,
@@ -25,13 +27,30 @@ export async function connectAdmin(config: ClientConfig, timeoutMs: number): Pro
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
-      client.once('close', () => reject(new Error(`could not connect to ${config.BONKER_BROKER_URL}`)));
+      client.once('close', () => reject(new Error(`no answer within ${timeoutMs / 1000} s, or the connection was closed`)));
     });
   } catch (error) {
     client.end(true);
-    throw error;
+    throw new Error(connectFailure(config, error as Error & { code?: string | number }));
   }
   return client;
+}
+
+/** Where the CLI tried, what went wrong (the error code) and what to check; never the password. */
+function connectFailure(config: ClientConfig, error: Error & { code?: string | number }): string {
+  const url = safeUrl(config.BONKER_BROKER_URL);
+  // CONNACK 4 (bad user name or password) and 5 (not authorized): the broker is there, the login is wrong.
+  if (error.code === 4 || error.code === 5) {
+    return (
+      `the broker at ${url} refused the login (${error.message}); check BONKER_MQTT_USERNAME and BONKER_MQTT_PASSWORD: ` +
+      'a user with role admin in the broker\'s BONKER_USERS_FILE'
+    );
+  }
+  const code = typeof error.code === 'string' ? error.code : error.message;
+  return (
+    `cannot connect to the broker at ${url} (${code}); is \`oom-bonker broker\` or \`oom-bonker up\` running there? ` +
+    'Check BONKER_BROKER_URL (--broker-url) and, if the broker has a users file, BONKER_MQTT_USERNAME and BONKER_MQTT_PASSWORD'
+  );
 }
 
 /** What mqtt.connect() took from the URL: `ws://host:9001/mqtt`'s path, `mqtt://user:password@host`'s login. */

@@ -1,5 +1,9 @@
 // What a CLI subcommand is: its help text, the settings and flags it accepts, and what it runs.
+import type { ZodType } from 'zod';
 import type { Env, Logger } from '../contract/index.ts';
+
+/** BONKER_* settings by name, each schema carrying its default and (`.describe()`) its meaning for --help. */
+export type SettingsShape = Readonly<Record<string, ZodType>>;
 
 export interface CommandContext {
   env: Env;
@@ -14,7 +18,7 @@ export interface Command {
   summary: string;
   usage: string;
   /** BONKER_* settings this command reads; each is also a flag (--x-y). */
-  settings: readonly string[];
+  settings: SettingsShape;
   options?: readonly string[];
   booleans?: readonly string[];
   /** Throws ConfigError listing every bad setting; run before anything starts (with the log level's check). */

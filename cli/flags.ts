@@ -1,4 +1,5 @@
 // Command-line parsing: every BONKER_X_Y setting is also the flag --x-y; a few commands add their own flags.
+import { closestName } from './closest-name.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -13,6 +14,12 @@ export interface ParsedFlags {
   /** Command-specific options (`--device tux`, `--wait`). */
   options: Record<string, string | true>;
   help: boolean;
+}
+
+function suggestion(name: string, spec: { settings: readonly string[]; options?: readonly string[]; booleans?: readonly string[] }) {
+  const flags = [...(spec.options ?? []), ...(spec.booleans ?? []), ...spec.settings.map((s) => settingToFlag(s).slice(2))];
+  const near = closestName(name, flags);
+  return near ? `; did you mean --${near}?` : '';
 }
 
 export function flagToSetting(flag: string): string {
@@ -51,7 +58,7 @@ export function parseFlags(
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     if (spec.options?.includes(name)) parsed.options[name] = value;
     else if (spec.settings.includes(flagToSetting(name))) parsed.settings[flagToSetting(name)] = value;
-    else throw new UsageError(`unknown flag --${name}`);
+    else throw new UsageError(`unknown flag --${name}${suggestion(name, spec)}`);
   }
   return parsed;
 }

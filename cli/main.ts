@@ -1,7 +1,9 @@
 // Entry of the `oom-bonker` command: picks the subcommand, turns flags into settings, maps errors to exit codes.
-import { ConfigError, EXIT_CONFIG, VERSION, envValue, parseEnv, type Env } from '../contract/index.ts';
+import { ConfigError, EXIT_CONFIG, VERSION, describeSettings, envValue, parseEnv, type Env } from '../contract/index.ts';
 import type { Command } from './command.ts';
-import { UsageError, parseFlags, settingToFlag } from './flags.ts';
+import { UsageError, parseFlags } from './flags.ts';
+import { unknownSettingProblems } from './known-settings.ts';
+import { commandHelp } from './settings-help.ts';
 import { createLogger } from './logger.ts';
 
 /**
@@ -23,7 +25,10 @@ export const COMMANDS: CommandTable = {
   calibrate: async () => (await import('./commands/calibrate.ts')).calibrateCommand,
 };
 const EXIT_USAGE = 2;
-const loggingShape = { BONKER_LOG_LEVEL: envValue.logLevel() };
+const loggingShape = describeSettings(
+  { BONKER_LOG_LEVEL: envValue.logLevel() },
+  { BONKER_LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent; logs are JSON lines on stdout' },
+);
 
 export async function main(argv: string[]): Promise<void> {
   await runCli(COMMANDS, argv);
@@ -51,10 +56,10 @@ async function run(commands: CommandTable, argv: string[]): Promise<number> {
   if (!load) return usageError(`unknown command "${name}"\n\n${await overview(commands)}`);
   const command = await load();
   try {
-    const spec = { ...command, settings: [...command.settings, 'BONKER_LOG_LEVEL'] };
+    const spec = { ...command, settings: [...Object.keys(command.settings), 'BONKER_LOG_LEVEL'] };
     const flags = parseFlags(rest, spec);
     if (flags.help) {
-      out(help(command));
+      out(commandHelp(command, loggingShape));
       return 0;
     }
     const env = { ...process.env, ...flags.settings };
@@ -72,9 +77,12 @@ async function run(commands: CommandTable, argv: string[]): Promise<number> {
   }
 }
 
-/** The log level and the command's own settings, checked together so one run reports every problem. */
+/**
+ * The log level, the command's own settings and misspelt BONKER_* names, checked together so one run reports every
+ * problem. Names of other commands' settings pass: one env file may serve `up` and each part.
+ */
 function checkSettings(command: Command, env: Env): string {
-  const problems: string[] = [];
+  const problems: string[] = unknownSettingProblems(env);
   const collect = <T>(check: () => T): T | undefined => {
     try {
       return check();
@@ -107,13 +115,3 @@ async function overview(table: CommandTable): Promise<string> {
   ].join('\n');
 }
 
-function help(command: Command): string {
-  const settings = [...command.settings, 'BONKER_LOG_LEVEL'];
-  return [
-    `usage: ${command.usage}`,
-    '',
-    `${command.summary}.`,
-    settings.length ? '\nsettings (environment variable / flag):' : '',
-    ...settings.map((s) => `  ${s.padEnd(34)} ${settingToFlag(s)}`),
-  ].join('\n');
-}

@@ -48,6 +48,20 @@ export const MAX_HISTORY_SIZE = 50;
 /** Longest text field of an entry; label values and reasons can be long, and every viewer receives the payload. */
 export const FIELD_MAX_CHARS = 120;
 
+/** The record of a finished strike, from its `done` ack: the bonk's pod, namespace and container when it had them. */
+export function lastBonkOf(ack: Ack, now: () => number): LastBonk {
+  const labels = ack.labels ?? {};
+  return {
+    id: ack.id,
+    at: ack.finishedAt ?? now(),
+    bonks: ack.bonks,
+    reason: ack.reason ?? '',
+    ...(labels.namespace ? { namespace: labels.namespace } : {}),
+    ...(labels.pod ? { pod: labels.pod } : {}),
+    ...(labels.container ? { container: labels.container } : {}),
+  };
+}
+
 export const deviceStateSchema = z.object({
   v: z.literal(1),
   /** Strikes made since the state directory was created (survives restarts). */

@@ -30,6 +30,32 @@ export function parseEnv<S extends z.ZodRawShape>(shape: S, env: Env): z.infer<z
   );
 }
 
+/**
+ * Gives every setting of a shape its meaning (`.describe()`), the one text `oom-bonker <command> --help` shows.
+ * `meanings` must name exactly the shape's keys, so a new setting cannot be added without one.
+ */
+export function describeSettings<S extends Record<string, z.ZodType>>(shape: S, meanings: { [K in keyof S]: string }): S {
+  return Object.fromEntries(Object.entries(shape).map(([name, schema]) => [name, schema.describe(meanings[name]!)])) as S;
+}
+
+/** The default a setting's schema fills in, as text (`8080`, `mqtt://127.0.0.1:1883`); undefined when it has none. */
+export function settingDefault(schema: z.ZodType): string | undefined {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+  switch (def.type) {
+    case 'default': {
+      const value = typeof def.defaultValue === 'function' ? (def.defaultValue as () => unknown)() : def.defaultValue;
+      return Array.isArray(value) ? value.join(',') : String(value);
+    }
+    case 'pipe':
+      return settingDefault(def.in as z.ZodType);
+    case 'optional':
+    case 'nullable':
+      return settingDefault(def.innerType as z.ZodType);
+    default:
+      return undefined;
+  }
+}
+
 /** Building blocks with messages that say what is expected. */
 export const envValue = {
   port: (fallback: number) =>

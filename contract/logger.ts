@@ -53,3 +53,15 @@ export function maskSecrets<T>(value: T, depth = 0): T {
   }
   return (copy ?? value) as T;
 }
+
+/** A URL fit for a log line or a message: any password in it replaced by `***` (`mqtt://edge:***@broker:1883`). */
+export function safeUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (!url.password) return raw;
+    url.password = '***';
+    return url.toString();
+  } catch {
+    return raw.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  }
+}

@@ -13,8 +13,8 @@ export const topicPrefixSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'expected topic levels of A-Z, a-z, 0-9, "_" or "-" separated by "/"');
 
-export type TopicKind = 'bonk' | 'ack' | 'status' | 'history';
-export const TOPIC_KINDS: readonly TopicKind[] = ['bonk', 'ack', 'status', 'history'];
+export type TopicKind = 'bonk' | 'ack' | 'status' | 'history' | 'info';
+export const TOPIC_KINDS: readonly TopicKind[] = ['bonk', 'ack', 'status', 'history', 'info'];
 
 export interface Topics {
   readonly prefix: string;
@@ -23,6 +23,8 @@ export interface Topics {
   status(device: string): string;
   /** Retained by the device: its total strikes and its last bonks (contract/device-state.ts), for the dashboard. */
   history(device: string): string;
+  /** Retained details beside the bare `online`/`offline`: servo driver, last seen, last bonk (contract/status.ts). */
+  info(device: string): string;
   /** Filter matching one kind for every device, e.g. `bonker/+/ack`. */
   all(kind: TopicKind): string;
   /** Splits a concrete topic back into device and kind, or undefined when it is not ours. */
@@ -37,6 +39,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
     ack: (device) => of(device, 'ack'),
     status: (device) => of(device, 'status'),
     history: (device) => of(device, 'history'),
+    info: (device) => of(device, 'info'),
     all: (kind) => of('+', kind),
     parse(topic) {
       if (!topic.startsWith(`${prefix}/`)) return undefined;
@@ -50,5 +53,5 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
   };
 }
 
-/** QoS per topic kind: bonks and acks must arrive; status and history are retained. */
-export const QOS = { bonkToDevice: 1, bonkFromEdge: 2, ack: 1, status: 1, history: 1 } as const;
+/** QoS per topic kind: bonks and acks must arrive; status, history and info are retained. */
+export const QOS = { bonkToDevice: 1, bonkFromEdge: 2, ack: 1, status: 1, history: 1, info: 1 } as const;

@@ -15,7 +15,7 @@ describe('loadDeviceConfig', () => {
       stateDir: '.bonker/device',
       servo: {
         driver: 'simulated', gpio: 18, minUs: 500, maxUs: 2500,
-        pigpiod: { host: '127.0.0.1', port: 8888 }, pwm: { chip: 0, channel: undefined },
+        pigpiod: { host: '127.0.0.1', port: 8888 }, pwm: { chip: 0, channel: undefined }, requireHardware: false,
       },
       motion: { restUs: 1500, strikeUs: 1050, travelMs: 150, holdMs: 200 },
       minGapMs: 1000,
@@ -31,6 +31,14 @@ describe('loadDeviceConfig', () => {
     expect(() => loadDeviceConfig({ BONKER_SERVO_TRAVEL_MS: '-1' })).toThrow(
       /BONKER_SERVO_TRAVEL_MS: expected milliseconds 0-5000 .*0 only for benchmarks/,
     );
+  });
+
+  it('refuses BONKER_SERVO_REQUIRE_HARDWARE=on with the simulated driver, saying what fits', () => {
+    expect(loadDeviceConfig({ BONKER_SERVO_DRIVER: 'auto', BONKER_SERVO_REQUIRE_HARDWARE: 'on' }).servo.requireHardware).toBe(true);
+    expect(() => loadDeviceConfig({ BONKER_SERVO_REQUIRE_HARDWARE: 'on' })).toThrow(
+      /BONKER_SERVO_REQUIRE_HARDWARE: "on" contradicts BONKER_SERVO_DRIVER=simulated; expected a hardware driver or auto/,
+    );
+    expect(() => loadDeviceConfig({ BONKER_SERVO_REQUIRE_HARDWARE: 'yes' })).toThrow(/BONKER_SERVO_REQUIRE_HARDWARE: expected "on" or "off"/);
   });
 
   it('names every setting BONKER_*', () => {

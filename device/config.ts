@@ -9,6 +9,7 @@ import {
   parseEnv,
   topicPrefixSchema,
   ConfigError,
+  describeSettings,
   type Env,
 } from '../contract/index.ts';
 
@@ -35,6 +36,8 @@ export interface ServoSettings {
   maxUs: number;
   pigpiod: { host: string; port: number };
   pwm: { chip: number; channel: number | undefined };
+  /** `auto` refuses to start instead of falling back to the simulated driver. */
+  requireHardware: boolean;
 }
 
 /** `mqtt://a:1883,mqtt://b:1883`: tried in order on reconnect (mqtt.js `servers`). */
@@ -43,7 +46,7 @@ const brokerUrls = z
   .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
   .pipe(z.array(envValue.mqttUrl('unused').unwrap()).min(1, 'expected one or more broker URLs separated by ","'));
 
-export const deviceEnvShape = {
+export const deviceEnvShape = describeSettings({
   BONKER_DEVICE_ID: deviceIdSchema.default('tux'),
   BONKER_BROKER_URL: brokerUrls.default(['mqtt://127.0.0.1:1883']),
   BONKER_DEVICE_MQTT_USERNAME: z.string().optional(),
@@ -53,6 +56,7 @@ export const deviceEnvShape = {
   BONKER_SERVO_DRIVER: z
     .enum(SERVO_DRIVERS, { error: `expected one of ${SERVO_DRIVERS.join(', ')}` })
     .default('simulated'),
+  BONKER_SERVO_REQUIRE_HARDWARE: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('off'),
   // Hard limits no pulse can exceed (device/servo/limits.ts); rest and strike must lie within them.
   BONKER_SERVO_MIN_US: pulseWidth(PULSE_MIN_US),
   BONKER_SERVO_MAX_US: pulseWidth(PULSE_MAX_US),
@@ -69,7 +73,7 @@ export const deviceEnvShape = {
   BONKER_SERVO_GPIO: envValue.nonNegativeInt(18, 53),
   BONKER_SERVO_REST_US: pulseWidth(1500),
   BONKER_SERVO_STRIKE_US: pulseWidth(1050),
-  // 0 means no motion time at all: only for benchmarks and simulation (issue 7), a real horn needs time to swing.
+  // 0 means no motion time at all: only for benchmarks and simulation, a real horn needs time to swing.
   BONKER_SERVO_TRAVEL_MS: z.coerce
     .number({ error: TRAVEL_EXPECTED })
     .int(TRAVEL_EXPECTED)
@@ -86,7 +90,33 @@ export const deviceEnvShape = {
   // Home Assistant MQTT discovery (device/home-assistant.ts); `off` removes what an earlier run published.
   BONKER_HA_DISCOVERY: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
   BONKER_HA_DISCOVERY_PREFIX: topicPrefixSchema.default(DEFAULT_HOME_ASSISTANT_PREFIX),
-};
+}, {
+  BONKER_DEVICE_ID: "this device's name (a topic level)",
+  BONKER_BROKER_URL: 'where the broker is; a comma-separated list is tried in turn',
+  BONKER_DEVICE_MQTT_USERNAME: "the device's broker user (role device)",
+  BONKER_DEVICE_MQTT_PASSWORD: 'password of BONKER_DEVICE_MQTT_USERNAME',
+  BONKER_TOPIC_PREFIX: 'first topic level(s), e.g. home/bonker',
+  BONKER_STATE_DIR: 'dedup store (ids already struck), the bonk history and its totals',
+  BONKER_HISTORY_SIZE: 'recent bonks kept and retained on <prefix>/<device>/history for the page; 0 publishes none (a broker older than that topic)',
+  BONKER_SERVO_DRIVER: 'simulated, pigpio (root), pigpiod (daemon), pwm-sysfs (hardware PWM) or auto (picks what the machine supports)',
+  BONKER_SERVO_REQUIRE_HARDWARE: 'on: auto refuses to start (exit 78) instead of falling back to the simulated driver',
+  BONKER_SERVO_MIN_US: 'hard lower limit of any pulse, in µs',
+  BONKER_SERVO_MAX_US: 'hard upper limit of any pulse, in µs',
+  BONKER_PIGPIOD_HOST: 'where pigpiod listens (pigpiod driver)',
+  BONKER_PIGPIOD_PORT: "pigpiod's port (pigpiod driver)",
+  BONKER_PWM_CHIP: '/sys/class/pwm/pwmchipN (pwm-sysfs driver)',
+  BONKER_PWM_CHANNEL: 'PWM channel (pwm-sysfs driver); unset: from BONKER_SERVO_GPIO and the Pi model',
+  BONKER_SERVO_GPIO: 'BCM pin of the servo signal',
+  BONKER_SERVO_REST_US: 'pulse width at rest, in µs',
+  BONKER_SERVO_STRIKE_US: 'pulse width at the strike, in µs',
+  BONKER_SERVO_TRAVEL_MS: 'time for the horn to swing, in ms',
+  BONKER_SERVO_HOLD_MS: 'time held at the strike, in ms',
+  BONKER_MIN_GAP_MS: 'least time between two strikes, in ms',
+  BONKER_MAX_PER_MINUTE: 'strikes per sliding minute; beyond it commands are acked rate_limited',
+  BONKER_DEDUP_SIZE: 'how many bonk ids the device remembers',
+  BONKER_HA_DISCOVERY: 'Home Assistant MQTT discovery; off removes it',
+  BONKER_HA_DISCOVERY_PREFIX: "Home Assistant's discovery prefix",
+});
 
 export interface Motion {
   restUs: number;
@@ -128,6 +158,9 @@ export function loadDeviceConfig(env: Env): DeviceConfig {
     problems.push(`BONKER_SERVO_STRIKE_US: expected a pulse width different from BONKER_SERVO_REST_US (${rest})`);
   }
   if (raw) problems.push(...limitProblems(raw));
+  if (raw?.BONKER_SERVO_REQUIRE_HARDWARE === 'on' && raw.BONKER_SERVO_DRIVER === 'simulated') {
+    problems.push('BONKER_SERVO_REQUIRE_HARDWARE: "on" contradicts BONKER_SERVO_DRIVER=simulated; expected a hardware driver or auto, or "off"');
+  }
   if (problems.length || !raw) throw new ConfigError(problems);
   return {
     deviceId: raw.BONKER_DEVICE_ID,
@@ -143,6 +176,7 @@ export function loadDeviceConfig(env: Env): DeviceConfig {
       maxUs: raw.BONKER_SERVO_MAX_US,
       pigpiod: { host: raw.BONKER_PIGPIOD_HOST, port: raw.BONKER_PIGPIOD_PORT },
       pwm: { chip: raw.BONKER_PWM_CHIP, channel: raw.BONKER_PWM_CHANNEL },
+      requireHardware: raw.BONKER_SERVO_REQUIRE_HARDWARE === 'on',
     },
     motion: {
       restUs: raw.BONKER_SERVO_REST_US,

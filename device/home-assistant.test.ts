@@ -30,6 +30,7 @@ const sensor = z.strictObject({
   ...common, p: z.literal('sensor'), state_topic: mqttTopic, value_template: z.string(),
   state_class: z.enum(['measurement', 'total', 'total_increasing']).optional(), unit_of_measurement: z.string().optional(),
   json_attributes_topic: mqttTopic.optional(), json_attributes_template: z.string().optional(),
+  entity_category: z.enum(['config', 'diagnostic']).optional(),
 });
 const deviceDiscovery = z.strictObject({
   dev: z.object({ ids: z.array(z.string()).min(1), name: z.string(), mf: z.string(), mdl: z.string(), sw: z.string() }),
@@ -74,7 +75,9 @@ describe('Home Assistant discovery', () => {
     expect(retain).toBe(true);
     const parsed = deviceDiscovery.parse(JSON.parse(payload));
     const components = Object.values(parsed.cmps);
-    expect(components.map((c) => c.p).sort()).toEqual(['button', 'sensor', 'sensor']);
+    expect(components.map((c) => c.p).sort()).toEqual(['button', 'sensor', 'sensor', 'sensor']);
+    const driver = components.find((c) => c.unique_id === 'bonker_tux_driver')!;
+    expect(driver).toMatchObject({ entity_category: 'diagnostic', state_topic: topics.info('tux') });
     const bonkButton = components.find((c) => c.p === 'button')!;
     expect(bonkButton).toMatchObject({ command_topic: topics.bonk('tux'), payload_press: 'PRESS' });
     for (const component of components) expect(component.availability[0]!.topic).toBe(topics.status('tux'));

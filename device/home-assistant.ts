@@ -41,7 +41,10 @@ export function homeAssistantTopics(config: Pick<DeviceConfig, 'topicPrefix' | '
   };
 }
 
-/** The device-based discovery payload: a button, a total-bonks sensor and a last-pod sensor, all bound to the status. */
+/**
+ * The device-based discovery payload: a button, a total-bonks sensor, a last-pod sensor and a diagnostic servo-driver
+ * sensor, all bound to the status.
+ */
 export function discoveryPayload(config: Pick<DeviceConfig, 'topicPrefix' | 'deviceId' | 'homeAssistant'>, topics: Topics) {
   const ha = homeAssistantTopics(config);
   const id = (name: string) => `${ha.nodeId}_${name}`;
@@ -68,6 +71,14 @@ export function discoveryPayload(config: Pick<DeviceConfig, 'topicPrefix' | 'dev
         value_template: "{{ value_json.last.pod if value_json.last and value_json.last.pod else 'none' }}",
         json_attributes_topic: ha.state,
         json_attributes_template: '{{ (value_json.last or {}) | tojson }}',
+      },
+      // From the device's retained info: a device that only pretends to bonk shows it here.
+      [id('driver')]: {
+        p: 'sensor', unique_id: id('driver'), name: 'Servo driver', icon: 'mdi:cog', availability,
+        entity_category: 'diagnostic', state_topic: topics.info(config.deviceId),
+        value_template: "{{ 'simulated (no servo hardware found)' if value_json.servo.fallback else value_json.servo.driver }}",
+        json_attributes_topic: topics.info(config.deviceId),
+        json_attributes_template: '{{ value_json.servo | tojson }}',
       },
     },
     qos: QOS.status,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../contract/index.ts';
 import { loadDeviceConfig } from './config.ts';
 import { chooseServoDriver, type MachineProbes } from './servo/choose-driver.ts';
+import { startFakePigpiod } from './servo/fake-pigpiod.ts';
 import { createServo } from './servo/index.ts';
 import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 
@@ -37,7 +38,7 @@ describe('hard pulse limits', () => {
     });
     expect(config.servo).toEqual({
       driver: 'pwm-sysfs', gpio: 18, minUs: 1050, maxUs: 1500,
-      pigpiod: { host: 'pi.local', port: 8889 }, pwm: { chip: 2, channel: 3 },
+      pigpiod: { host: 'pi.local', port: 8889 }, pwm: { chip: 2, channel: 3 }, requireHardware: false,
     });
   });
 
@@ -84,6 +85,8 @@ describe('BONKER_SERVO_DRIVER=auto', () => {
     expect(logger.entries.filter((e) => e.level === 'warn').map((e) => e.msg)).toEqual([
       'BONKER_SERVO_DRIVER=auto found no servo hardware: SIMULATING, nothing will move',
     ]);
+    expect(opened.selection).toMatchObject({ driver: 'simulated', requested: 'auto', fallback: true });
+    expect(opened.selection.reason).toMatch(/no writable pwmchip0, no pigpiod/);
     await opened.close();
   });
 
@@ -91,9 +94,10 @@ describe('BONKER_SERVO_DRIVER=auto', () => {
     const logger = createRecordingLogger();
     const opened = await createServo({ servo }, logger, { probes: probes({ model: PI4, root: true }) });
     expect(opened.driver).toBe('simulated');
+    expect(opened.selection).toMatchObject({ driver: 'simulated', requested: 'auto', fallback: true });
     const warnings = logger.entries.filter((e) => e.level === 'warn');
-    expect(warnings.map((e) => e.msg)).toEqual(['BONKER_SERVO_DRIVER=auto chose pigpio, which cannot run here: SIMULATING, nothing will move']);
-    expect(warnings[0]).toMatchObject({ obj: { reason: expect.stringMatching(/^pigpio servo driver unavailable: the npm package "pigpio"/) } });
+    expect(warnings.map((e) => e.msg)).toEqual(['BONKER_SERVO_DRIVER=auto found no servo hardware: SIMULATING, nothing will move']);
+    expect(warnings[0]).toMatchObject({ obj: { reason: expect.stringMatching(/^pigpio cannot run here: pigpio servo driver unavailable: the npm package "pigpio"/) } });
     await opened.close();
   });
 
@@ -101,5 +105,29 @@ describe('BONKER_SERVO_DRIVER=auto', () => {
     const named = loadDeviceConfig({ BONKER_SERVO_DRIVER: 'pigpio' }).servo;
     await expect(createServo({ servo: named }, createRecordingLogger(), { probes: probes({ model: PI4, root: true }) }))
       .rejects.toMatchObject({ name: 'PigpioUnavailableError', exitCode: 78 });
+  });
+
+  it('says which driver it chose and why, and that it was not a fallback', async () => {
+    const daemon = await startFakePigpiod();
+    try {
+      const env = { BONKER_SERVO_DRIVER: 'auto', BONKER_PIGPIOD_PORT: String(daemon.port) };
+      const chosen = loadDeviceConfig(env).servo;
+      const opened = await createServo({ servo: chosen }, createRecordingLogger(), { probes: probes({ model: PI4, pigpiod: true }) });
+      expect(opened.selection).toEqual({
+        driver: 'pigpiod', requested: 'auto', fallback: false, reason: `pigpiod answers on 127.0.0.1:${daemon.port}`,
+      });
+      await opened.close();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('refuses to fall back with BONKER_SERVO_REQUIRE_HARDWARE=on, naming what it tried', async () => {
+    const strict = loadDeviceConfig({ BONKER_SERVO_DRIVER: 'auto', BONKER_SERVO_REQUIRE_HARDWARE: 'on' }).servo;
+    const opening = createServo({ servo: strict }, createRecordingLogger(), { probes: probes({}) });
+    await expect(opening).rejects.toBeInstanceOf(ConfigError);
+    await expect(opening).rejects.toThrow(
+      /BONKER_SERVO_REQUIRE_HARDWARE: .*auto found no servo hardware \(tried pwm-sysfs, pigpiod and pigpio: no writable pwmchip0, no pigpiod on 127\.0\.0\.1:8888, not a Raspberry Pi\)/,
+    );
   });
 });

@@ -1,21 +1,26 @@
 // The device agent: receives bonk commands over a persistent MQTT session, strikes, records the id, then acknowledges.
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { createTopics, encodeAck, QOS, STATUS_OFFLINE, type Ack, type Logger, type Topics } from '../contract/index.ts';
+import {
+  createTopics, encodeAck, QOS, STATUS_OFFLINE, type Ack, type DeviceInfo, type Logger, type ServoSelection, type Topics,
+} from '../contract/index.ts';
 import { createBonkRecord, linkHistoryTopic } from './bonk-record.ts';
 import { createBonkRunner } from './bonk-runner.ts';
 import { createCommandHandler, type CommandHandler } from './command-handler.ts';
 import type { DeviceConfig } from './config.ts';
 import { createDedupStore, type DedupStore } from './dedup-store.ts';
+import { linkDeviceInfo } from './device-info.ts';
 import { linkHomeAssistant } from './home-assistant.ts';
 import { createDeviceClient, manageSession, type SessionControl } from './mqtt-session.ts';
 import { createRateLimiter } from './rate-limit.ts';
-import { createServo } from './servo/index.ts';
+import { createServo, type SelectedServo } from './servo/index.ts';
 import type { Servo } from './servo/servo.ts';
 import { createStriker, type Striker } from './strike.ts';
 
 export interface RunningDevice {
   servo: Servo;
+  /** What the retained `<prefix>/<device>/info` says now. */
+  info(): DeviceInfo;
   /** 'ack' (Ack) for every command answered, 'connected' after each (re)connect, 'bonk' (command, strike n). */
   events: EventEmitter;
   /** Finishes the strike in progress, parks, announces offline, disconnects, closes the servo; within 5 s. */
@@ -31,7 +36,7 @@ const DISCONNECT_MS = 500;
 export async function startDevice(
   config: DeviceConfig,
   logger: Logger,
-  deps: { servo?: Servo; now?: () => number } = {},
+  deps: { servo?: Servo | SelectedServo; now?: () => number } = {},
 ): Promise<RunningDevice> {
   const now = deps.now ?? Date.now;
   // First, so an unwritable state directory fails start-up before anything moves or connects.
@@ -39,7 +44,8 @@ export async function startDevice(
   const servo = deps.servo ?? (await createServo(config, logger));
   const striker = createStriker({ servo, motion: config.motion });
   await striker.park();
-  logger.info({ driver: servo.driver, remembered: store.size }, 'servo parked');
+  const selection = selectionOf(servo, config);
+  logger.info({ driver: servo.driver, requested: selection.requested, remembered: store.size }, 'servo parked');
 
   const events = new EventEmitter();
   const stopping = new AbortController();
@@ -50,6 +56,9 @@ export async function startDevice(
   const record = await createBonkRecord({ config, events, logger });
   if (config.historySize > 0) linkHistoryTopic({ client, record, topic: topics.history(config.deviceId), events, logger });
   linkHomeAssistant({ client, config, topics, events, record, logger });
+  const info = linkDeviceInfo({
+    client, topic: topics.info(config.deviceId), servo: selection, events, logger, now, last: record.state().last,
+  });
   const { session, inbox } = await connect({ client, config, topics, logger, events, handler, stopping: stopping.signal });
 
   let closing: Promise<void> | undefined;
@@ -61,11 +70,18 @@ export async function startDevice(
       await park(striker, logger);
       // The last bonk's total must reach disk, HA and the history before we go: nothing may write after "stopped".
       await withTimeout(record.settled(), RECORD_SETTLE_MS);
+      await withTimeout(info.farewell(), RECORD_SETTLE_MS);
       await disconnect(client, topics.status(config.deviceId), logger);
       await servo.close();
       logger.info('device agent stopped');
     })());
-  return { servo, events, close };
+  return { servo, info: info.current, events, close };
+}
+
+/** A servo given by a test without a selection counts as the configured driver, asked for by name. */
+function selectionOf(servo: Servo | SelectedServo, config: DeviceConfig): ServoSelection {
+  if ('selection' in servo) return servo.selection;
+  return { driver: servo.driver, requested: config.servo.driver, fallback: false };
 }
 
 function createHandler(

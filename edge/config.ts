@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   ConfigError,
+  describeSettings,
   DEFAULT_TOPIC_PREFIX,
   deviceIdSchema,
   envValue,
@@ -13,7 +14,7 @@ import {
 
 const secret = (what: string) => z.string().min(1, `expected a non-empty ${what}`).optional();
 
-export const edgeEnvShape = {
+export const edgeEnvShape = describeSettings({
   BONKER_EDGE_HOST: envValue.host('127.0.0.1'),
   BONKER_EDGE_PORT: envValue.port(8080),
   BONKER_EDGE_TOKEN: secret('bearer token'),
@@ -61,7 +62,33 @@ export const edgeEnvShape = {
     .string()
     .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name such as X-Grafana-Alerting-Timestamp')
     .optional(),
-};
+}, {
+  BONKER_EDGE_HOST: 'address the HTTP listener binds; beyond loopback it needs a credential',
+  BONKER_EDGE_PORT: 'HTTP port of the webhook, /bonk, the page, probes and /metrics',
+  BONKER_EDGE_TOKEN: "bearer token Alertmanager (and the page's Bonk button) must send",
+  BONKER_EDGE_BASIC_USER: 'basic-auth user, the alternative to the token',
+  BONKER_EDGE_BASIC_PASSWORD: 'basic-auth password for BONKER_EDGE_BASIC_USER',
+  BONKER_BROKER_URL: 'where the broker is (mqtt://, mqtts://, ws://, wss://)',
+  BONKER_EDGE_MQTT_USERNAME: "the edge's broker user (role edge)",
+  BONKER_EDGE_MQTT_PASSWORD: 'password of BONKER_EDGE_MQTT_USERNAME',
+  BONKER_TOPIC_PREFIX: 'first topic level(s), e.g. home/bonker',
+  BONKER_DEFAULT_DEVICE: 'device for alerts without ?device= or a bonker_device label',
+  BONKER_EDGE_BODY_LIMIT: 'largest webhook body in bytes, as sent and once decoded (413 above)',
+  BONKER_EDGE_MAX_BONKS: 'bonks per notification; more firing alerts are reported as coalesced',
+  BONKER_EDGE_REPEAT_WINDOW_S: 'a re-sent alert stored within this many seconds is not published again; 0 publishes every time',
+  BONKER_EDGE_PUBLISH_TIMEOUT_MS: 'the broker must have stored the bonks by then, else 503',
+  BONKER_EDGE_ACK_TIMEOUT_MS: "how long ?wait=ack waits for the device's acks",
+  BONKER_EDGE_DASHBOARD_MQTT_URL: 'WebSocket broker URL the page uses; unset: ws://<page host>:9001',
+  BONKER_EDGE_DASHBOARD_MQTT_USERNAME: 'broker user the page connects as: a viewer, handed to every visitor',
+  BONKER_EDGE_DASHBOARD_MQTT_PASSWORD: 'password of BONKER_EDGE_DASHBOARD_MQTT_USERNAME',
+  BONKER_EDGE_REQUEST_TIMEOUT_MS: "a request's headers and body must arrive within this, else 408",
+  BONKER_EDGE_IDLE_TIMEOUT_MS: 'a connection that sends nothing for this long is closed',
+  BONKER_EDGE_KEEPALIVE_TIMEOUT_MS: 'how long an answered connection is kept for the next request',
+  BONKER_EDGE_MAX_CONNECTIONS: 'connections open at once; more are closed as soon as accepted',
+  BONKER_EDGE_HMAC_SECRET: "require an HMAC-SHA256 signature of the body (Grafana's webhook HMAC Signature)",
+  BONKER_EDGE_HMAC_HEADER: 'header carrying the signature; unset: X-Grafana-Alerting-Signature or X-Grafana-Alert-Signature',
+  BONKER_EDGE_HMAC_TIMESTAMP_HEADER: 'when set, the signed text is <unix seconds>:<body> and the timestamp must be within 5 minutes',
+});
 
 export interface EdgeAuth {
   token: string | undefined;

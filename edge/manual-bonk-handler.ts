@@ -1,4 +1,5 @@
-// `POST /bonk?device=X[&wait=ack]`: one manual bonk from the dashboard's button, published like an alert's bonk.
+// `POST /bonk?device=X[&wait=ack]`: one manual bonk from the dashboard's button, published like an alert's bonk;
+// with wait=ack, 504 when the device did not answer in time (the bonk stays stored for it).
 import type { Handler, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import {
@@ -61,7 +62,14 @@ export function createManualBonkHandler(deps: ManualBonkDeps): Handler {
     logger.info({ id: command.id, device, count }, 'manual bonk published');
     if (!acks) return c.json({ published: [command.id] });
     const received = await acks;
-    return c.json({ published: [command.id], acks: received, pending: received.length ? [] : [command.id] });
+    if (received.length) return c.json({ published: [command.id], acks: received, pending: [] });
+    // Not a failure of the edge: the broker holds the bonk in the device's persistent session until the device takes
+    // it; a device that never connected has no session, hence the proviso.
+    const error =
+      `no ack came from device ${device} within ${config.ackTimeoutMs} ms; the bonk is stored and will strike when ` +
+      'the device connects, provided it has connected to this broker before (oom-bonker status lists the devices it knows)';
+    logger.warn({ id: command.id, device, ackTimeoutMs: config.ackTimeoutMs }, 'manual bonk: no ack in time');
+    return c.json({ error, published: [command.id], acks: [], pending: [command.id] }, 504);
   };
 }
 

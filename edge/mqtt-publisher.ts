@@ -1,8 +1,9 @@
 // BonkPublisher over one persistent mqtt.js connection (Node only): QoS 2 publishes, acks collected from `<P>/+/ack`.
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { encodeBonk, QOS, type BonkCommand, type Logger, type Topics } from '../contract/index.ts';
+import { encodeBonk, QOS, safeUrl, type BonkCommand, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
+import { createUnreachableLog } from './broker-unreachable-log.ts';
 import { createConnectionLoss, type ConnectionLoss } from './mqtt-connection-loss.ts';
 import { PublishError, type BonkPublisher } from './publisher.ts';
 
@@ -13,6 +14,8 @@ export interface MqttPublisherOptions {
   topics: Topics;
   publishTimeoutMs: number;
   logger: Logger;
+  /** How often an unreachable broker is logged again, with the count of failed attempts (default a minute). */
+  unreachableLogWindowMs?: number;
 }
 
 /** `events` emits 'ready' and 'unready' when the connection (with its ack subscription) comes and goes. */
@@ -38,9 +41,12 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
   };
   const client = mqtt.connect(options.url, clientOptions(options));
   const loss = createConnectionLoss(client);
+  const url = safeUrl(options.url);
+  const unreachable = createUnreachableLog({ logger, url, windowMs: options.unreachableLogWindowMs });
   client.on('connect', () => {
     noDelay(client);
-    logger.info({ url: options.url }, 'connected to the MQTT broker');
+    unreachable.connected();
+    logger.info({ url }, 'connected to the MQTT broker');
     // A clean session forgets subscriptions, so subscribe on every (re)connect instead of relying on mqtt.js.
     client.subscribe(topics.all('ack'), { qos: QOS.ack }, (error, granted) => {
       if (error || granted?.some((g) => g.qos === 128)) {
@@ -51,13 +57,15 @@ export async function createMqttPublisher(options: MqttPublisherOptions): Promis
     });
   });
   client.on('close', () => {
+    if (ready) logger.warn({ url }, 'lost the connection to the MQTT broker; reconnecting');
     setReady(false);
     loss.closed();
   });
-  client.on('offline', () => logger.warn({ url: options.url }, 'MQTT broker unreachable, retrying'));
-  client.on('error', (error) => {
+  client.on('error', (error: Error & { code?: string | number }) => {
     loss.error(error.message);
-    logger.warn({ err: error }, 'MQTT connection error');
+    // Without a stack: the cause is the broker's state, not our code. Repeated attempts are counted, not each logged.
+    if (client.connected) logger.warn({ url, cause: error.code ?? error.message }, `MQTT connection error: ${error.message}`);
+    else unreachable.failed(error);
   });
   client.on('message', (topic, payload) => waiters.dispatch(topic, payload));
   await firstConnection(client, events, options.publishTimeoutMs, logger);
@@ -82,7 +90,7 @@ function clientOptions(options: MqttPublisherOptions): IClientOptions {
     clientId: `bonker-edge-${crypto.randomUUID().slice(0, 8)}`,
     username: options.username,
     password: options.password,
-    // Aedes 1.x speaks MQTT 3.1.1 only (FACTS.md).
+    // Aedes 1.x speaks MQTT 3.1.1 only: it refuses an MQTT 5 CONNECT.
     protocolVersion: 4,
     clean: true,
     resubscribe: false,
@@ -122,7 +130,7 @@ async function firstConnection(client: MqttClient, events: EventEmitter, timeout
 
 /**
  * mqtt.js leaves Nagle on: a small packet written while another is unacknowledged then waits for the peer's delayed
- * ACK (up to 40 ms on Linux). Issue 7 figure 2 at 20/s via Mosquitto: p50 39 ms with it on, 1.0 ms off (edge and
+ * ACK (up to 40 ms on Linux). bench/RESULTS.md, figure 2, at 20/s via Mosquitto: p50 39 ms with it on, 1.0 ms off (edge and
  * agent). WebSocket streams have no such switch.
  */
 function noDelay(client: MqttClient): void {
@@ -140,7 +148,7 @@ async function publishAll(
   // Fail fast: mqtt.js would otherwise keep an offline publish in memory and the HTTP answer would wait for nothing.
   if (!client.connected) throw new PublishError('not_connected', loss.reason() ?? 'reconnecting');
   const topic = topics.bonk(device);
-  // QoS 2: Aedes stores the message before PUBREC; at QoS 1 it acknowledges before storing (FACTS.md).
+  // QoS 2: Aedes stores the message before PUBREC; at QoS 1 it acknowledges before storing (aedes lib/handlers/publish.js).
   await Promise.all(
     commands.map((command) => client.publishAsync(topic, encodeBonk(command), { qos: QOS.bonkFromEdge })),
   );

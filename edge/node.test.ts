@@ -57,6 +57,29 @@ describe('startEdge on Node', () => {
     expect((parsed as { command: BonkCommand }).command).toMatchObject({ id, source: 'alertmanager', count: 1 });
   });
 
+  it('answers a manual bonk nobody acks within the wait with 504, saying it is stored for the device', async () => {
+    const quick = await startEdge(
+      loadEdgeConfig({ BONKER_BROKER_URL: broker.url, BONKER_EDGE_PORT: '0', BONKER_EDGE_ACK_TIMEOUT_MS: '300' }),
+      silentLogger,
+    );
+    try {
+      const received = waitForEvent<[string]>(subscriber as unknown as EventEmitter, 'message', { accept: (t) => t === 'bonker/nosuch/bonk' });
+      const response = await fetch(`http://127.0.0.1:${quick.port}/bonk?device=nosuch&wait=ack`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+      });
+      expect(response.status).toBe(504);
+      const body = (await response.json()) as { error: string; published: string[]; pending: string[] };
+      expect(body.error).toBe(
+        'no ack came from device nosuch within 300 ms; the bonk is stored and will strike when the device connects, ' +
+          'provided it has connected to this broker before (oom-bonker status lists the devices it knows)',
+      );
+      expect(body.pending).toEqual(body.published);
+      await received; // the broker has it
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('shows the counters on /metrics', async () => {
     const response = await fetch(`${base}/metrics`);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);

@@ -47,6 +47,7 @@ describe('oom-bonker bonk', () => {
     const { code, output } = await run(['bonk', '--device', 'nobody-home', '--wait', '--timeout', '1']);
     expect(code).toBe(1);
     expect(output).toMatch(/no ack for .* within 1 s; is the device online\?/);
+    expect(output).toMatch(/The bonk is stored and will strike when the device connects/);
   });
 
   it.each([
@@ -87,6 +88,9 @@ describe('configuration errors', () => {
     const { code, output } = await run(['device', '--help']);
     expect(code).toBe(0);
     expect(output).toMatch(/BONKER_SERVO_STRIKE_US\s+--servo-strike-us/);
+    // Each with its default and what it means, taken from the schema.
+    expect(output).toMatch(/^ {2}BONKER_SERVO_REQUIRE_HARDWARE {2}--servo-require-hardware {2}default off\n {6}on: auto refuses to start/m);
+    expect(output).toMatch(/^ {2}BONKER_LOG_LEVEL {2}--log-level {2}default info\n {6}fatal, error/m);
   });
 });
 
@@ -99,7 +103,7 @@ describe('oom-bonker watch', () => {
       const client = await mqtt.connectAsync(brokerEnv.BONKER_BROKER_URL!);
       await client.publishAsync('bonker/tux/bonk', '2', { qos: 1 });
       await client.endAsync();
-      await watch.waitForText(/ tux done \S+ bonks=2$/);
+      await watch.waitForText(/ tux done \S+ bonks=2 pod=\(manual bonk\)$/);
       watch.kill('SIGINT');
       expect((await watch.exited).code).toBe(0);
     } finally {
@@ -118,6 +122,7 @@ describe('other MQTT clients', () => {
 
     const { code, output } = await run(['status']);
     expect(code).toBe(0);
-    expect(output).toMatch(/^tux\s+online$/m);
+    expect(output).toMatch(/^DEVICE\s+STATUS\s+DRIVER\s+LAST BONK\s+LAST SEEN$/m);
+    expect(output).toMatch(/^tux\s+online\s+simulated\s+manual bonk, \d+ s ago\s+now$/m);
   });
 });

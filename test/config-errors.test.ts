@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CONFIG } from '../contract/index.ts';
 import { startBonker } from './helpers/child-process.ts';
+import { freePort } from './helpers/free-port.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 
 async function run(command: string, env: Record<string, string>) {
@@ -104,4 +105,38 @@ it('a bad BONKER_LOG_LEVEL is reported together with the rest', async () => {
   const { code, output } = await run('edge', { ...WRONG.edge, BONKER_LOG_LEVEL: 'loud' });
   expect(code).toBe(EXIT_CONFIG);
   expectNamed(output, ['BONKER_LOG_LEVEL', ...Object.keys(WRONG.edge)]);
+});
+
+describe('BONKER_* names nothing reads', () => {
+  it.each(['edge', 'bonk', 'device'])('stop `oom-bonker %s` with exit 78, naming the closest known name', async (command) => {
+    const { code, output } = await run(command, { BONKER_EDGE_PORTT: '9000', BONKER_EDGE_PORT: '0', BONKER_STATE_DIR: '/nonexistent' });
+    expect(code, output).toBe(EXIT_CONFIG);
+    expect(output).toMatch(/^\s+BONKER_EDGE_PORTT: unknown setting; did you mean BONKER_EDGE_PORT\?$/m);
+  });
+
+  it("pass when they are another command's settings, so one env file can serve up and each part", async () => {
+    const { code, output } = await run('device', { BONKER_EDGE_PORT: '9000', BONKER_DEVICE_ID: 'a/b' });
+    expect(code).toBe(EXIT_CONFIG);
+    expectNamed(output, ['BONKER_DEVICE_ID']);
+    expect(output).not.toContain('BONKER_EDGE_PORT');
+  });
+});
+
+describe('BONKER_SERVO_REQUIRE_HARDWARE=on', () => {
+  it('stops `auto` from simulating on a machine without servo hardware: exit 78 naming what it tried', async () => {
+    const state = await makeTempDir('bonker-require-');
+    try {
+      const closedPort = String(await freePort());
+      const { code, output } = await run('device', {
+        BONKER_SERVO_DRIVER: 'auto', BONKER_SERVO_REQUIRE_HARDWARE: 'on', BONKER_PIGPIOD_PORT: closedPort, BONKER_STATE_DIR: state.path,
+      });
+      expect(code, output).toBe(EXIT_CONFIG);
+      expect(output).toMatch(
+        new RegExp(`BONKER_SERVO_REQUIRE_HARDWARE: BONKER_SERVO_DRIVER=auto found no servo hardware \\(tried pwm-sysfs, pigpiod and pigpio: .*no pigpiod on 127\\.0\\.0\\.1:${closedPort}`),
+      );
+      expect(output).not.toMatch(/^\s+at /m);
+    } finally {
+      await state.remove();
+    }
+  });
 });

@@ -27,6 +27,7 @@ it('prints where it listens, bonks for a test alert with the alert in the log, a
   expect(edgeUrl).toBeDefined();
   expect(up.output.join('\n')).toMatch(/broker\s+mqtt:\/\/127\.0\.0\.1:\d+\s+ws:\/\/127\.0\.0\.1:\d+/);
   expect(up.output.join('\n')).toMatch(/npx oom-bonker bonk --device tux --wait/);
+  expect(up.output.join('\n')).toMatch(/^ {2}device {3}tux \(servo driver: simulated\)$/m);
   const page = await fetch(`${edgeUrl}/`);
   expect(page.status).toBe(200);
   expect(await page.text()).toMatch(/OOM Bonker/);

@@ -1,4 +1,4 @@
-// OOM Bonker dashboard: follows `<P>/+/status`, `<P>/+/history` (retained) and `<P>/+/ack` over MQTT-over-WebSocket
+// OOM Bonker dashboard: follows `<P>/+/status`, `<P>/+/history`, `<P>/+/info` (retained; info names the servo driver) and `<P>/+/ack` over MQTT-over-WebSocket
 // (mqtt.js browser bundle) and posts manual bonks to the edge's POST /bonk. Plain browser JavaScript, no build step.
 import { createDevices } from './devices.js';
 import { $, el, formatTime, plural } from './dom.js';
@@ -37,7 +37,7 @@ function connect() {
   const prefix = settings.topicPrefix;
   client.on('connect', () => {
     setConnection('online', `Live: connected to ${url}`);
-    client.subscribe([`${prefix}/+/status`, `${prefix}/+/history`, `${prefix}/+/ack`], { qos: 1 }, (error, granted) => {
+    client.subscribe([`${prefix}/+/status`, `${prefix}/+/history`, `${prefix}/+/info`, `${prefix}/+/ack`], { qos: 1 }, (error, granted) => {
       if (error) return setConnection('error', `Could not subscribe: ${error.message}`);
       const refused = (granted ?? []).filter((grant) => grant.qos === 128).map((grant) => grant.topic);
       if (refused.length) setConnection('error', `The broker refused ${refused.join(', ')} to this viewer`);
@@ -64,13 +64,14 @@ function onMessage(prefix, topic, text) {
       $('tux-caption').textContent = `Tux is waiting. ${caption(latest.name, latest.last, 'Last bonk')}`;
     }
   }
+  // `auto` that found no servo hardware simulates: say so where the device is shown, nothing moves.
+  if (kind === 'info') {
+    const servo = parseJson(text)?.servo;
+    if (typeof servo?.driver !== 'string') return;
+    setDevice(device, { driver: servo.fallback ? 'SIMULATED: no servo hardware found' : `${servo.driver} servo`, fallback: servo.fallback === true });
+  }
   if (kind === 'ack') {
-    let entry;
-    try {
-      entry = ackEntry(JSON.parse(text));
-    } catch {
-      return;
-    }
+    const entry = ackEntry(parseJson(text));
     if (!entry) return;
     history.addLive(device, entry);
     if (entry.result === 'done' && entry.bonks > 0) strike(device, entry);
@@ -81,6 +82,14 @@ function setConnection(state, text) {
   const node = $('connection');
   node.dataset.state = state;
   node.textContent = text;
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function setDevice(name, fields) {
@@ -152,6 +161,8 @@ async function onBonk(event) {
     });
     const body = await response.json().catch(() => ({}));
     if (response.status === 401) return askForToken(`Not allowed: ${body.error ?? 'credential required'}. Enter the edge's token.`);
+    // 504: stored, but the device did not answer in time; the edge's message says so.
+    if (response.status === 504) return report(`No ack yet: ${body.error}`);
     if (!response.ok) return report(`Bonk failed (${response.status}): ${body.error ?? 'unknown error'}`);
     const ack = body.acks?.[0];
     report(ack ? `Ack from ${device}: ${ack.result} (${plural(ack.bonks, 'bonk')})` : `Sent to ${device}; no ack yet (is it online?)`);

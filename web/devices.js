@@ -15,7 +15,7 @@ const CARD_ROWS = [
 ];
 
 export function createDevices({ list, total }) {
-  const devices = new Map(); // name → { status?, total?, last? }
+  const devices = new Map(); // name → { status?, driver?, fallback?, total?, last? }
   const render = () => {
     const names = [...devices.keys()].sort((a, b) => a.localeCompare(b));
     list.replaceChildren(...names.map((name) => card(name, devices.get(name))));
@@ -50,8 +50,10 @@ function card(name, device) {
     if (value === undefined || value === null) continue;
     facts.append(el('div', {}, el('dt', {}, fact.label), el('dd', { 'data-fact': fact.key }, ...[value].flat())));
   }
+  // The servo driver in use (the device's retained info); red when `auto` found no hardware and simulates.
+  const driver = device.driver === undefined ? [] : [el('span', { class: 'driver', 'data-fallback': String(device.fallback === true) }, device.driver)];
   li.append(
-    el('div', { class: 'device-head' }, el('span', { class: 'name' }, name), el('span', { class: 'status' }, device.status ?? 'no status yet')),
+    el('div', { class: 'device-head' }, el('span', { class: 'name' }, name), ...driver, el('span', { class: 'status' }, device.status ?? 'no status yet')),
     facts,
   );
   return li;

@@ -2,6 +2,7 @@
 import {
   MAX_BONK_COUNT,
   createTopics,
+  describeSettings,
   deviceIdSchema,
   encodeBonk,
   manualBonk,
@@ -14,6 +15,14 @@ import { clientEnvShape, loadClientConfig } from '../client-config.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../flags.ts';
 
+const bonkEnvShape = {
+  ...clientEnvShape,
+  ...describeSettings(
+    { BONKER_DEFAULT_DEVICE: deviceIdSchema.default('tux') },
+    { BONKER_DEFAULT_DEVICE: 'device to bonk when --device is not given' },
+  ),
+};
+
 export const bonkCommand: Command = {
   name: 'bonk',
   summary: 'bonk a device by hand',
@@ -22,7 +31,7 @@ export const bonkCommand: Command = {
   --count N        strikes, 1..${MAX_BONK_COUNT} (default 1)
   --wait           wait for the device's ack; exit 0 only when it is "done"
   --timeout S      how long to wait for the broker and the ack (default 10)`,
-  settings: [...Object.keys(clientEnvShape), 'BONKER_DEFAULT_DEVICE'],
+  settings: bonkEnvShape,
   validate: (env) => void loadClientConfig(env),
   options: ['device', 'count', 'timeout'],
   booleans: ['wait'],
@@ -56,7 +65,10 @@ function waitForAck(client: import('mqtt').MqttClient, topic: string, id: string
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off('message', onMessage);
-      reject(new Error(`no ack for ${id} within ${timeoutMs / 1000} s; is the device online? (oom-bonker status)`));
+      reject(new Error(
+        `no ack for ${id} within ${timeoutMs / 1000} s; is the device online? (oom-bonker status). The bonk is stored and ` +
+          'will strike when the device connects, provided it has connected to this broker before',
+      ));
     }, timeoutMs);
     const onMessage = (received: string, payload: Buffer) => {
       const ack = received === topic ? parseAck(payload) : undefined;

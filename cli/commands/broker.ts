@@ -8,7 +8,7 @@ export const brokerCommand: Command = {
   name: 'broker',
   summary: 'run the bundled MQTT broker (Aedes)',
   usage: 'oom-bonker broker [--broker-port N] [--data-dir DIR] [--users-file FILE] ...',
-  settings: Object.keys(brokerEnvShape),
+  settings: brokerEnvShape,
   validate: (env) => void loadBrokerConfig(env),
   async run({ env, logger }) {
     skipPacketIdCache();

@@ -25,7 +25,7 @@ export const calibrateCommand: Command = {
   --settings-file FILE  the agent's env file to read and update (default .bonker/device.env); not --env-file,
                        which Node 20 takes for itself even after the script name
   --step US        initial step in µs, one of ${STEPS.join(', ')} (default 10)`,
-  settings: Object.keys(deviceEnvShape),
+  settings: deviceEnvShape,
   options: ['settings-file', 'step'],
   async run({ env, options, out, logger }) {
     const file = typeof options['settings-file'] === 'string' ? options['settings-file'] : '.bonker/device.env';

@@ -7,7 +7,7 @@ export const deviceCommand: Command = {
   name: 'device',
   summary: 'run the device agent (servo)',
   usage: 'oom-bonker device [--device-id ID] [--broker-url URL] [--servo-driver simulated|pigpio|pigpiod|pwm-sysfs|auto] ...',
-  settings: Object.keys(deviceEnvShape),
+  settings: deviceEnvShape,
   validate: (env) => void loadDeviceConfig(env),
   async run({ env, logger }) {
     // Imported here, not at the top: the help overview lists this command without loading mqtt.js and the drivers.

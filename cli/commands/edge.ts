@@ -8,7 +8,7 @@ export const edgeCommand: Command = {
   name: 'edge',
   summary: 'run the HTTP edge that receives Alertmanager webhooks',
   usage: 'oom-bonker edge [--edge-port N] [--broker-url URL] [--edge-token TOKEN] ...',
-  settings: Object.keys(edgeEnvShape),
+  settings: edgeEnvShape,
   validate: (env) => void loadEdgeConfig(env),
   async run({ env, logger }) {
     skipPacketIdCache();

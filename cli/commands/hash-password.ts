@@ -7,7 +7,7 @@ export const hashPasswordCommand: Command = {
   name: 'hash-password',
   summary: 'hash a password (read from stdin) for BONKER_USERS_FILE',
   usage: "oom-bonker hash-password < file   (or: printf '%s' \"$PASSWORD\" | oom-bonker hash-password)",
-  settings: [],
+  settings: {},
   async run({ out }) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

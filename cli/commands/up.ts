@@ -1,5 +1,5 @@
 // `oom-bonker up` (what `npm start` runs): broker, edge and a simulated device in one process, on loopback.
-import { ConfigError, isLoopbackHost, type Env } from '../../contract/index.ts';
+import { ConfigError, describeServo, isLoopbackHost, type Env } from '../../contract/index.ts';
 import { brokerEnvShape, loadBrokerConfig } from '../../broker/config.ts';
 import type { RunningBroker } from '../../broker/start-broker.ts';
 import { deviceEnvShape, loadDeviceConfig } from '../../device/config.ts';
@@ -13,7 +13,7 @@ export const upCommand: Command = {
   name: 'up',
   summary: 'run broker + edge + device together (the default demo)',
   usage: 'oom-bonker up [any broker, edge or device flag]',
-  settings: [...new Set([...Object.keys(brokerEnvShape), ...Object.keys(edgeEnvShape), ...Object.keys(deviceEnvShape)])],
+  settings: { ...brokerEnvShape, ...edgeEnvShape, ...deviceEnvShape },
   // All three at once, before anything starts, so one run reports every problem.
   validate: checkAll,
   async run({ env, logger, out }) {
@@ -38,7 +38,7 @@ export const upCommand: Command = {
       started.push(edge);
       const device = await startDevice(loadDeviceConfig(partEnv), logger.child({ part: 'device' }));
       started.push(device);
-      out(banner(broker, edge, partEnv));
+      out(banner(broker, edge, partEnv, describeServo(device.info().servo)));
     } catch (error) {
       await stopAll.close();
       throw error;
@@ -75,7 +75,7 @@ function brokerUrl(broker: RunningBroker): string {
   return `mqtt://${reachableHost(broker.host)}:${broker.mqttPort}`;
 }
 
-function banner(broker: RunningBroker, edge: RunningEdge, env: Env): string {
+function banner(broker: RunningBroker, edge: RunningEdge, env: Env, servo: string): string {
   const host = reachableHost(broker.host);
   const edgeUrl = `http://${reachableHost(edge.host)}:${edge.port}`;
   const device = env.BONKER_DEVICE_ID || 'tux';
@@ -89,7 +89,7 @@ function banner(broker: RunningBroker, edge: RunningEdge, env: Env): string {
     broker.httpPort ? `  metrics  http://${host}:${broker.httpPort}/metrics (broker)   ${edgeUrl}/metrics (edge)` : '',
     `  page     ${edgeUrl}/  (live dashboard)`,
     `  edge     ${edgeUrl}/alertmanager  (also /hook)`,
-    `  device   ${device} (${env.BONKER_SERVO_DRIVER || 'simulated'} servo)`,
+    `  device   ${device} (servo driver: ${servo})`,
     '',
     'Send a test alert:',
     `  curl -H 'content-type: application/json' --data @test/fixtures/firing-one.json ${edgeUrl}/alertmanager`,

@@ -1,6 +1,5 @@
 // Opens the servo driver named by the configuration (or chosen by `auto`), always behind the hard pulse limits.
-import type { Logger } from '../../contract/index.ts';
-import { ConfigError } from '../../contract/index.ts';
+import { ConfigError, type Logger, type ServoSelection } from '../../contract/index.ts';
 import type { DeviceConfig } from '../config.ts';
 import { chooseServoDriver, createMachineProbes, resolvePwmChannel, type ConcreteDriver, type MachineProbes } from './choose-driver.ts';
 import { withPulseLimits } from './limits.ts';
@@ -12,36 +11,49 @@ import { createSimulatedServo } from './simulated.ts';
 
 export type { Servo } from './servo.ts';
 
+/** An opened servo and how its driver was picked, for the device's retained info and the logs. */
+export type SelectedServo = Servo & { readonly selection: ServoSelection };
+
 export async function createServo(
   config: Pick<DeviceConfig, 'servo'>,
   logger: Logger,
   deps: { probes?: MachineProbes; pwmRoot?: string } = {},
-): Promise<Servo> {
+): Promise<SelectedServo> {
   const probes = deps.probes ?? createMachineProbes({ pwmRoot: deps.pwmRoot });
-  let driver: ConcreteDriver;
-  if (config.servo.driver === 'auto') {
-    const choice = await chooseServoDriver(config.servo, probes);
-    driver = choice.driver;
-    if (driver === 'simulated') {
-      logger.warn({ driver, reason: choice.reason, model: choice.model },
-        'BONKER_SERVO_DRIVER=auto found no servo hardware: SIMULATING, nothing will move');
-    } else {
-      logger.info({ driver, reason: choice.reason, model: choice.model }, 'BONKER_SERVO_DRIVER=auto chose a driver');
-    }
-  } else {
-    driver = config.servo.driver;
+  const selection = await selectDriver(config.servo, probes, logger);
+  const driver = selection.driver as ConcreteDriver;
+  try {
+    const servo = await openDriver(driver, config.servo, logger.child({ servo: driver }), { probes, pwmRoot: deps.pwmRoot });
+    return { ...withPulseLimits(servo, config.servo), selection };
+  } catch (error) {
+    // `auto` picked pigpio for the machine, but the npm module or its C library is not there: fall back as for any
+    // machine without servo hardware. A driver named explicitly fails instead (cli/main.ts: one line, exit 78).
+    if (config.servo.driver !== 'auto' || !(error instanceof PigpioUnavailableError)) throw error;
+    const fallback = noHardware(config.servo, `pigpio cannot run here: ${error.message}`, logger);
+    return { ...withPulseLimits(createSimulatedServo({ logger: logger.child({ servo: 'simulated' }) }), config.servo), selection: fallback };
   }
-  const servo = await openDriver(driver, config.servo, logger.child({ servo: driver }), { probes, pwmRoot: deps.pwmRoot }).catch(
-    (error: unknown) => {
-      // `auto` picked pigpio for the machine, but the npm module or its C library is not there: fall back as for any
-      // machine without servo hardware. A driver named explicitly fails instead (cli/main.ts: one line, exit 78).
-      if (config.servo.driver !== 'auto' || !(error instanceof PigpioUnavailableError)) throw error;
-      logger.warn({ driver: 'simulated', reason: error.message },
-        'BONKER_SERVO_DRIVER=auto chose pigpio, which cannot run here: SIMULATING, nothing will move');
-      return createSimulatedServo({ logger: logger.child({ servo: 'simulated' }) });
-    },
-  );
-  return withPulseLimits(servo, config.servo);
+}
+
+async function selectDriver(servo: DeviceConfig['servo'], probes: MachineProbes, logger: Logger): Promise<ServoSelection> {
+  if (servo.driver !== 'auto') return { driver: servo.driver, requested: servo.driver, fallback: false };
+  const { driver, reason, model } = await chooseServoDriver(servo, probes);
+  if (driver !== 'simulated') {
+    logger.info({ driver, reason, model }, 'BONKER_SERVO_DRIVER=auto chose a driver');
+    return { driver, requested: 'auto', fallback: false, reason };
+  }
+  return noHardware(servo, reason, logger, model);
+}
+
+/** `auto` found nothing that moves a servo: refused with BONKER_SERVO_REQUIRE_HARDWARE, else simulated and said loudly. */
+function noHardware(servo: DeviceConfig['servo'], reason: string, logger: Logger, model?: string): ServoSelection {
+  if (servo.requireHardware) {
+    throw new ConfigError([
+      `BONKER_SERVO_REQUIRE_HARDWARE: BONKER_SERVO_DRIVER=auto found no servo hardware (tried pwm-sysfs, pigpiod and pigpio: ${reason}); ` +
+        'expected one of them to be usable here, or BONKER_SERVO_REQUIRE_HARDWARE=off to run simulated',
+    ]);
+  }
+  logger.warn({ driver: 'simulated', reason, model }, 'BONKER_SERVO_DRIVER=auto found no servo hardware: SIMULATING, nothing will move');
+  return { driver: 'simulated', requested: 'auto', fallback: true, reason };
 }
 
 async function openDriver(

@@ -82,6 +82,8 @@ describe('dashboard in chromium', () => {
     await page.goto(chain.edgeUrl);
     await page.locator('#connection[data-state="online"]').waitFor();
     await page.locator('#devices li[data-device="tux"][data-status="online"]').waitFor();
+    // The driver in use, from the device's retained info: the chain's servo is the simulated one, asked for by name.
+    await page.locator('#devices li[data-device="tux"] .driver[data-fallback="false"]', { hasText: 'simulated servo' }).waitFor();
 
     const { namespace, pod } = fixtures.firingOne.alerts[0]!.labels;
     expect((await chain.post(fixtures.firingOne)).status).toBe(200);

@@ -1,0 +1,60 @@
+// Keeps the device's retained info (`<prefix>/<device>/info`) current: the servo driver in use and whether `auto`
+// fell back to simulating, when the agent was last seen, and its last strike. `oom-bonker status`, the page and Home
+// Assistant's driver sensor read it.
+import type { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
+import { lastBonkOf, QOS, type Ack, type DeviceInfo, type LastBonk, type Logger, type ServoSelection } from '../contract/index.ts';
+
+export interface DeviceInfoLink {
+  current(): DeviceInfo;
+  /** Publishes once more with seenAt = now: the last sign of life before a clean stop. Resolves once it is out. */
+  farewell(): Promise<void>;
+}
+
+/** Attach before the client connects: it publishes on every 'connected' and after every `done` ack that struck. */
+export function linkDeviceInfo(deps: {
+  client: MqttClient;
+  topic: string;
+  servo: ServoSelection;
+  events: EventEmitter;
+  logger: Logger;
+  now: () => number;
+  /** The last strike known at start (Home Assistant's saved state), so a restart does not forget it. */
+  last: LastBonk | null;
+}): DeviceInfoLink {
+  const { client, topic, events, logger, now } = deps;
+  let info: DeviceInfo = { v: 1, servo: deps.servo, connectedAt: now(), seenAt: now(), last: deps.last };
+  let publishing: Promise<void> = Promise.resolve();
+  let queued = false;
+
+  // One publish at a time, always of the latest info, so the retained copy never goes backwards.
+  const publish = (): Promise<void> => {
+    if (queued) return publishing;
+    queued = true;
+    publishing = publishing.then(async () => {
+      queued = false;
+      if (!client.connected) return;
+      await client.publishAsync(topic, JSON.stringify(info), { qos: QOS.info, retain: true }).catch((error: unknown) => {
+        logger.warn({ err: error, topic }, 'could not publish the device info');
+      });
+    });
+    return publishing;
+  };
+
+  events.on('connected', () => {
+    info = { ...info, connectedAt: now(), seenAt: now() };
+    void publish();
+  });
+  events.on('ack', (ack: Ack) => {
+    if (ack.result !== 'done' || ack.bonks === 0) return;
+    info = { ...info, seenAt: now(), last: lastBonkOf(ack, now) };
+    void publish();
+  });
+  return {
+    current: () => info,
+    farewell() {
+      info = { ...info, seenAt: now() };
+      return publish();
+    },
+  };
+}
