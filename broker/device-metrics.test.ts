@@ -1,8 +1,11 @@
 // The broker's per-device series over real sockets: a real agent's status and acks, the retained status after a
 // broker restart, and the cap on tracked devices.
+import { rm, symlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../contract/index.ts';
+import { parseDeviceInfo, silentLogger } from '../contract/index.ts';
+import { DEDUP_FILE } from '../device/dedup-store.ts';
 import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '../device/test-agent.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { MAX_TRACKED_DEVICES } from './device-metrics.ts';
@@ -37,12 +40,13 @@ async function scrape(running: RunningBroker): Promise<(series: string) => numbe
 async function watcher(running: RunningBroker): Promise<MqttClient> {
   const client = await connectPublisher(`mqtt://127.0.0.1:${running.mqttPort}`, 'metrics-watcher');
   cleanups.push(() => client.endAsync(true));
-  await client.subscribeAsync([topics.all('status'), topics.all('ack')], { qos: 1 });
+  await client.subscribeAsync([topics.all('status'), topics.all('info'), topics.all('ack')], { qos: 1 });
   return client;
 }
 
-const message = (client: MqttClient, topic: string, payload: (text: string) => boolean) =>
-  waitForEvent<[string, Buffer]>(asEmitter(client), 'message', { accept: (t, p) => t === topic && payload(String(p)) });
+/** `timeoutMs`: the agent redelivers a bonk it could not record after a reconnect with backoff (1 s, 2 s, ...). */
+const message = (client: MqttClient, topic: string, payload: (text: string) => boolean, timeoutMs = 5_000) =>
+  waitForEvent<[string, Buffer]>(asEmitter(client), 'message', { timeoutMs, accept: (t, p) => t === topic && payload(String(p)) });
 
 describe('per-device series on the broker', () => {
   it("counts a real agent's acks and strikes, shows it online, then offline, and again after a broker restart", async () => {
@@ -51,12 +55,14 @@ describe('per-device series on the broker', () => {
     cleanups.push(dir.remove, state.remove);
     let running = await broker(dir.path);
     const watch = await watcher(running);
-    const online = message(watch, topics.status('tux'), (p) => p === 'online');
+    const online = Promise.all([message(watch, topics.status('tux'), (p) => p === 'online'), message(watch, topics.info('tux'), () => true)]);
     const agent: TestAgent = await startAgent(`mqtt://127.0.0.1:${running.mqttPort}`, state.path);
     await online;
     let series = await scrape(running);
     expect(series('bonker_device_online{device="tux"}')).toBe(1);
     expect(series('bonker_device_acks_total{device="tux",result="done"}')).toBe(0);
+    expect(series('bonker_device_info{device="tux",driver="simulated",requested="simulated",fallback="false"}')).toBe(1);
+    expect(series('bonker_device_dedup_store_ok{device="tux"}')).toBe(1);
 
     const publisher = await connectPublisher(`mqtt://127.0.0.1:${running.mqttPort}`, 'metrics-bonker');
     cleanups.push(() => publisher.endAsync(true));
@@ -74,6 +80,21 @@ describe('per-device series on the broker', () => {
     const lastStrike = series('bonker_device_last_strike_timestamp_seconds{device="tux"}')!;
     expect(lastStrike * 1000).toBeGreaterThanOrEqual(before);
     expect(lastStrike * 1000).toBeLessThanOrEqual(Date.now());
+
+    // A dedup store that cannot write (a full disk) shows until a write succeeds again.
+    const file = path.join(state.path, DEDUP_FILE);
+    await rm(file);
+    await symlink('/dev/full', file);
+    const failing = message(watch, topics.info('tux'), (p) => parseDeviceInfo(p)?.store?.ok === false, 15_000);
+    await publisher.publishAsync(topics.bonk('tux'), bonkJson('m-3'), { qos: 1 });
+    await failing;
+    series = await scrape(running);
+    expect(series('bonker_device_dedup_store_ok{device="tux"}')).toBe(0);
+    expect(series('bonker_device_dedup_store_failures_total{device="tux"}')).toBeGreaterThanOrEqual(1);
+    const writing = message(watch, topics.info('tux'), (p) => parseDeviceInfo(p)?.store?.ok === true, 15_000);
+    await rm(file);
+    await writing;
+    expect((await scrape(running))('bonker_device_dedup_store_ok{device="tux"}')).toBe(1);
 
     const offline = message(watch, topics.status('tux'), (p) => p === 'offline');
     await agent.device.close();

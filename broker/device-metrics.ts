@@ -2,7 +2,9 @@
 // Pi needs no port of its own for Prometheus, and whatever scrapes the broker sees every device behind it.
 import type { Aedes, AedesPublishPacket } from 'aedes';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ACK_RESULTS, parseAck, parseStatus, STATUS_ONLINE, type Ack, type Logger, type Topics } from '../contract/index.ts';
+import {
+  ACK_RESULTS, parseAck, parseDeviceInfo, parseStatus, STATUS_ONLINE, type Ack, type DeviceInfo, type Logger, type Topics,
+} from '../contract/index.ts';
 
 /**
  * Devices tracked at most: anonymous clients (loopback only) may publish on any device's topics, and each device
@@ -16,6 +18,8 @@ interface DeviceSeries {
   strikes: number;
   /** Epoch ms when the last strike finished. */
   lastStrikeAt?: number;
+  /** The device's retained info: its servo driver and its dedup store's health. */
+  info?: DeviceInfo;
 }
 
 interface Retained {
@@ -60,6 +64,10 @@ export function createDeviceMetrics(opts: {
       const status = parseStatus(packet.payload as Buffer);
       const entry = status && series(where.device);
       if (entry) entry.online = status === STATUS_ONLINE;
+    } else if (where.kind === 'info') {
+      const info = parseDeviceInfo(packet.payload as Buffer);
+      const entry = info && series(where.device);
+      if (entry) entry.info = info;
     } else if (where.kind === 'ack') {
       const ack = parseAck(packet.payload as Buffer);
       const entry = ack && series(where.device);
@@ -76,10 +84,11 @@ export function createDeviceMetrics(opts: {
 
   return {
     async start() {
-      await Promise.all([subscribe(topics.all('status')), subscribe(topics.all('ack'))]);
-      // Statuses retained before this broker started (its own earlier run, or another broker of a cluster).
+      await Promise.all([subscribe(topics.all('status')), subscribe(topics.all('info')), subscribe(topics.all('ack'))]);
+      // Statuses and infos retained before this broker started (its own earlier run, or another broker of a cluster).
       try {
-        for await (const packet of (persistence as Retained).createRetainedStreamCombi([topics.all('status')])) onMessage(packet);
+        const retained = (persistence as Retained).createRetainedStreamCombi([topics.all('status'), topics.all('info')]);
+        for await (const packet of retained) onMessage(packet);
       } catch (error) {
         logger.warn({ err: (error as Error).message }, 'cannot read retained device statuses; devices show once they publish again');
       }
@@ -88,6 +97,7 @@ export function createDeviceMetrics(opts: {
 }
 
 function register(registry: Registry, devices: Map<string, DeviceSeries>): void {
+  registerInfo(registry, devices);
   const each = (fn: (device: string, entry: DeviceSeries) => void) => () => devices.forEach((entry, device) => fn(device, entry));
   new Gauge({
     name: 'bonker_device_online',
@@ -127,6 +137,44 @@ function register(registry: Registry, devices: Map<string, DeviceSeries>): void 
     collect() {
       this.reset();
       each((device, { lastStrikeAt }) => lastStrikeAt !== undefined && this.set({ device }, lastStrikeAt / 1000))();
+    },
+  });
+}
+
+/** From each device's retained info: which servo driver runs, and whether its dedup store can write. */
+function registerInfo(registry: Registry, devices: Map<string, DeviceSeries>): void {
+  new Gauge({
+    name: 'bonker_device_info',
+    help:
+      "1 per device: the servo driver it runs (driver=simulated moves nothing), the one it was asked for " +
+      '(BONKER_SERVO_DRIVER, or auto) and whether auto fell back to simulating',
+    labelNames: ['device', 'driver', 'requested', 'fallback'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      devices.forEach(({ info }, device) => {
+        if (info) this.set({ device, driver: info.servo.driver, requested: info.servo.requested, fallback: String(info.servo.fallback) }, 1);
+      });
+    },
+  });
+  new Gauge({
+    name: 'bonker_device_dedup_store_ok',
+    help: "1 while the device's dedup store writes, 0 from a failed write until one succeeds (meanwhile bonks are not acknowledged)",
+    labelNames: ['device'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      devices.forEach(({ info }, device) => info?.store && this.set({ device }, info.store.ok ? 1 : 0));
+    },
+  });
+  new Counter({
+    name: 'bonker_device_dedup_store_failures_total',
+    help: "Failed writes to the device's dedup store since the agent started, as the device reports them",
+    labelNames: ['device'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      devices.forEach(({ info }, device) => info?.store && this.inc({ device }, info.store.failures));
     },
   });
 }

@@ -28,6 +28,16 @@ export const servoSelectionSchema = z.object({
 });
 export type ServoSelection = z.infer<typeof servoSelectionSchema>;
 
+export const dedupStoreHealthSchema = z.object({
+  /** False from a failed write of a bonk's id until a write succeeds: meanwhile bonks strike but are not acknowledged. */
+  ok: z.boolean(),
+  /** Failed writes since the agent started. */
+  failures: z.number().int().nonnegative(),
+  /** The last failure's cause, while not ok. */
+  error: z.string().optional(),
+});
+export type DedupStoreHealth = z.infer<typeof dedupStoreHealthSchema>;
+
 /**
  * Fields added later must be optional; unknown fields are dropped by the parser (zod objects strip them), so an older
  * consumer reads a newer agent's info and a newer consumer an older one's.
@@ -41,6 +51,8 @@ export const deviceInfoSchema = z.object({
   seenAt: z.number(),
   /** The last strike (the same record as Home Assistant's state); null before the first. */
   last: lastBonkSchema.nullable().optional(),
+  /** The dedup store (ids already answered, in BONKER_STATE_DIR). */
+  store: dedupStoreHealthSchema.optional(),
 });
 export type DeviceInfo = z.infer<typeof deviceInfoSchema>;
 

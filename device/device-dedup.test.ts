@@ -3,7 +3,7 @@ import { appendFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../contract/index.ts';
+import { parseDeviceInfo, silentLogger } from '../contract/index.ts';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
@@ -83,8 +83,17 @@ describe('device agent dedup', () => {
     const file = path.join(state.path, DEDUP_FILE);
     await rm(file);
     await symlink('/dev/full', file); // every write now fails with ENOSPC, as on a full disk
+    const info = await connectPublisher(broker.url, 'dedup-info');
+    await info.subscribeAsync(topics.info('tux'), { qos: 1 });
+    const storeSaid = (ok: boolean) =>
+      waitForEvent<[string, Buffer]>(info, 'message', { accept: (_topic, payload) => parseDeviceInfo(payload)?.store?.ok === ok });
+    const failing = storeSaid(false);
     const pubacks: string[] = [];
-    broker.aedes.on('ack', (packet) => pubacks.push(JSON.parse(String((packet as { payload?: Buffer }).payload)).id));
+    // Only the device's PUBACKs of bonks: the info watcher acknowledges what it receives too.
+    broker.aedes.on('ack', (packet) => {
+      const acked = packet as { topic?: string; payload?: Buffer } | undefined;
+      if (acked?.topic === topics.bonk('tux')) pubacks.push(JSON.parse(String(acked.payload)).id);
+    });
     const logged = waitForEvent<[LogEntry]>(agent.logger.events, 'line', {
       accept: (e) => e.level === 'error' && /cannot record/.test(e.msg ?? ''),
     });
@@ -94,11 +103,16 @@ describe('device agent dedup', () => {
     expect(agent.acks).toEqual([]);
     expect(pubacks).toEqual([]);
     expect(agent.strikes()).toBe(1);
+    // The retained info says so, for the page and the broker's bonker_device_dedup_store_ok.
+    expect(parseDeviceInfo((await failing)[1])!.store).toMatchObject({ ok: false, failures: 1, error: expect.stringMatching(/ENOSPC/) });
+    const recovered = storeSaid(true);
     await rm(file); // disk has room again: the reconnect makes the broker redeliver
     const [ack] = await agent.waitForAcks(1, 10_000);
     expect(ack).toMatchObject({ id: 'disk-full', result: 'done', bonks: 1 });
     await waitUntil(broker.aedes, 'ack', () => pubacks.length > 0);
     expect(pubacks).toEqual(['disk-full']);
     expect(agent.strikes()).toBe(1);
+    expect(parseDeviceInfo((await recovered)[1])!.store).toEqual({ ok: true, failures: 1 });
+    await info.endAsync();
   });
 });

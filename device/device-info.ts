@@ -1,9 +1,11 @@
 // Keeps the device's retained info (`<prefix>/<device>/info`) current: the servo driver in use and whether `auto`
-// fell back to simulating, when the agent was last seen, and its last strike. `oom-bonker status`, the page and Home
+// fell back to simulating, when the agent was last seen, its last strike and whether its dedup store can write. `oom-bonker status`, the page and Home
 // Assistant's driver sensor read it.
 import type { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { lastBonkOf, QOS, type Ack, type DeviceInfo, type LastBonk, type Logger, type ServoSelection } from '../contract/index.ts';
+import {
+  lastBonkOf, QOS, type Ack, type DedupStoreHealth, type DeviceInfo, type LastBonk, type Logger, type ServoSelection,
+} from '../contract/index.ts';
 
 export interface DeviceInfoLink {
   current(): DeviceInfo;
@@ -21,9 +23,10 @@ export function linkDeviceInfo(deps: {
   now: () => number;
   /** The last strike known at start (Home Assistant's saved state), so a restart does not forget it. */
   last: LastBonk | null;
+  store: DedupStoreHealth;
 }): DeviceInfoLink {
   const { client, topic, events, logger, now } = deps;
-  let info: DeviceInfo = { v: 1, servo: deps.servo, connectedAt: now(), seenAt: now(), last: deps.last };
+  let info: DeviceInfo = { v: 1, servo: deps.servo, connectedAt: now(), seenAt: now(), last: deps.last, store: deps.store };
   let publishing: Promise<void> = Promise.resolve();
   let queued = false;
 
@@ -49,6 +52,14 @@ export function linkDeviceInfo(deps: {
     if (ack.result !== 'done' || ack.bonks === 0) return;
     info = { ...info, seenAt: now(), last: lastBonkOf(ack, now) };
     void publish();
+  });
+  // Published at once, not behind the queue: a failed write is followed by a disconnect (so the broker redelivers),
+  // and a PUBLISH handed to mqtt.js before that is still sent, or kept in its store for the next connection.
+  events.on('dedup-store', (store: DedupStoreHealth) => {
+    info = { ...info, store };
+    client.publish(topic, JSON.stringify(info), { qos: QOS.info, retain: true }, (error) => {
+      if (error) logger.warn({ err: error, topic }, 'could not publish the device info');
+    });
   });
   return {
     current: () => info,

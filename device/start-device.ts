@@ -8,6 +8,7 @@ import { createBonkRecord, linkHistoryTopic } from './bonk-record.ts';
 import { createBonkRunner } from './bonk-runner.ts';
 import { createCommandHandler, type CommandHandler } from './command-handler.ts';
 import type { DeviceConfig } from './config.ts';
+import { watchDedupStore } from './dedup-health.ts';
 import { createDedupStore, type DedupStore } from './dedup-store.ts';
 import { linkDeviceInfo } from './device-info.ts';
 import { linkHomeAssistant } from './home-assistant.ts';
@@ -40,14 +41,14 @@ export async function startDevice(
 ): Promise<RunningDevice> {
   const now = deps.now ?? Date.now;
   // First, so an unwritable state directory fails start-up before anything moves or connects.
-  const store = await createDedupStore({ dir: config.stateDir, maxEntries: config.dedupSize, logger });
+  const events = new EventEmitter();
+  const store = watchDedupStore(await createDedupStore({ dir: config.stateDir, maxEntries: config.dedupSize, logger }), events);
   const servo = deps.servo ?? (await createServo(config, logger));
   const striker = createStriker({ servo, motion: config.motion });
   await striker.park();
   const selection = selectionOf(servo, config);
   logger.info({ driver: servo.driver, requested: selection.requested, remembered: store.size }, 'servo parked');
 
-  const events = new EventEmitter();
   const stopping = new AbortController();
   const handler = createHandler(config, { store, striker, now, logger, events, stopping: stopping.signal });
   const topics = createTopics(config.topicPrefix);
@@ -57,7 +58,7 @@ export async function startDevice(
   if (config.historySize > 0) linkHistoryTopic({ client, record, topic: topics.history(config.deviceId), events, logger });
   linkHomeAssistant({ client, config, topics, events, record, logger });
   const info = linkDeviceInfo({
-    client, topic: topics.info(config.deviceId), servo: selection, events, logger, now, last: record.state().last,
+    client, topic: topics.info(config.deviceId), servo: selection, events, logger, now, last: record.state().last, store: store.health(),
   });
   const { session, inbox } = await connect({ client, config, topics, logger, events, handler, stopping: stopping.signal });
 

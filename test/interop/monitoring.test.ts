@@ -35,7 +35,7 @@ describe('promtool on the health rules', () => {
   it('accepts the rules file and passes its unit tests', async () => {
     const promtool = requireProgram(PROMTOOL);
     const checked = await run(promtool, ['check', 'rules', RULES]);
-    expect(checked.stdout).toMatch(/SUCCESS: 4 rules found/);
+    expect(checked.stdout).toMatch(/SUCCESS: 6 rules found/);
     const tested = await run(promtool, ['test', 'rules', `${INFRA}prometheus/bonker-health-rules.test.yml`]);
     expect(tested.stdout).toMatch(/SUCCESS/);
   });
@@ -141,7 +141,7 @@ describe('Prometheus scraping a live chain answers every dashboard query', () =>
     expect(up.map((s) => [s.metric.job, s.value[1]]).sort()).toEqual([['oom-bonker-broker', '1'], ['oom-bonker-edge', '1']]);
     const rules = (await (await fetch(`${api}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { name: string; state: string }[] }[] } };
     const group = rules.data.groups.find((g) => g.name === 'oom-bonker-health')!;
-    expect(group.rules.map((r) => r.name)).toEqual(['BonkerDeviceOffline', 'BonkerEdgeCannotStore', 'BonkerBrokerStoreFailing', 'BonkerTargetDown']);
+    expect(group.rules.map((r) => r.name)).toEqual(['BonkerDeviceOffline', 'BonkerServoSimulated', 'BonkerDeviceDedupStoreFailing', 'BonkerEdgeCannotStore', 'BonkerBrokerStoreFailing', 'BonkerTargetDown']);
     expect(group.rules.filter((r) => r.state !== 'inactive')).toEqual([]);
   });
 
