@@ -1,4 +1,4 @@
-// `npm run bench`: every figure of issue 7 beside its baseline in one run; prints the table, writes bench/RESULTS.md.
+// `npm run bench`: every figure of bench/RESULTS.md (1–7) beside its baseline in one run; prints the table, writes it.
 // `npm run bench:smoke`: the same code paths with tiny counts (CI), writes nothing. Exits non-zero only when a
 // benchmark could not run at all; a missed goal is a figure, not a failure.
 import { writeFile } from 'node:fs/promises';

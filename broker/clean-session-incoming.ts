@@ -2,11 +2,11 @@
 //
 // Why: for every QoS 2 PUBLISH, aedes 1.2.0 checks, stores, reads back and deletes an "incoming" record
 // (lib/handlers/publish.js enqueuePublish, lib/handlers/pubrel.js): four LevelDB operations per bonk the edge
-// publishes, about half of the broker's CPU under load (issue 7). That record only lets the broker recognise a
-// re-sent PUBLISH or PUBREL of the same flow. A clean session lasts as long as its network connection and its state
-// must not be reused after it [MQTT-3.1.2-6]; aedes itself drops it when the connection ends (lib/client.js close →
-// cleanIncoming). So for clean sessions (the edge, the CLI) the record is kept per connection in memory; persistent
-// sessions keep theirs in the store, where a reconnect after a broker restart can still find it.
+// publishes, about half of the broker's CPU under load (bench/RESULTS.md, figure 1). That record only lets the broker
+// recognise a re-sent PUBLISH or PUBREL of the same flow. A clean session lasts as long as its network connection and
+// its state must not be reused after it [MQTT-3.1.2-6]; aedes itself drops it when the connection ends (lib/client.js
+// close → cleanIncoming). So for clean sessions (the edge, the CLI) the record is kept per connection in memory;
+// persistent sessions keep theirs in the store, where a reconnect after a broker restart can still find it.
 // The bonk itself is not in this record: aedes forwards it (and stores it for offline persistent sessions) before
 // it answers PUBREC, whatever is done here.
 import type { AedesPersistenceLike } from './ordered-persistence.ts';

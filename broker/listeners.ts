@@ -66,7 +66,7 @@ export async function startListeners(config: BrokerConfig, aedes: Aedes, { regis
   }
 }
 
-// Nagle would hold the first small packets of a connection for up to 40 ms (FACTS.md); a bonk is a small packet.
+// Nagle would hold the first small packets of a connection up to 40 ms (docs/mqtt-clients.md); a bonk is a small one.
 const noDelay = (socket: net.Socket) => socket.setNoDelay(true);
 
 function listenMqtt(mqtt: Mqtt, host: string, port: number): Promise<Listener> {

@@ -44,7 +44,7 @@ describe('level persistence', () => {
     cleanups.push(second.close);
     const back = connect(second, { clientId: 'tux-durable', clean: false });
     const received: string[] = [];
-    // Attached before connecting: queued messages arrive right after CONNACK (FACTS.md).
+    // Attached before connecting: queued messages arrive right after CONNACK (docs/mqtt-clients.md).
     back.on('message', (_topic, payload) => received.push(payload.toString()));
     back.connect();
     const [connack] = await waitForEvent<[{ sessionPresent: boolean }]>(asEmitter(back), 'connect');

@@ -3,7 +3,7 @@
 // Why (aedes 1.2.0, aedes-persistence-level 9.2.0): before writing a QoS 1/2 message to a persistent session, aedes
 // awaits `persistence.outgoingUpdate` (lib/client.js deliverQoS, handlers/connect.js emptyQueue, handlers/pubrec.js).
 // In level that is a get, a del and two puts, one after the other: four thread-pool round trips on every bonk's way to
-// the device, about half of the alert-to-strike p50 and most of its p99 (issue 7, figure 2).
+// the device, about half of the alert-to-strike p50 and most of its p99 (bench/RESULTS.md, figure 2).
 // The record only maps the message id to the stored message, so that the subscriber's PUBACK / PUBCOMP can clear it.
 // So here outgoingUpdate resolves at once and runs behind; clearing an id waits for that id's update, and a
 // reconnect's replay (outgoingStream) waits for all of the client's. Nothing about durability changes: the message was

@@ -1,6 +1,6 @@
 // Tells systemd (Type=notify) that a service is ready, alive or stopping, by running the `systemd-notify` program.
 // Node cannot send to systemd's Unix datagram socket itself (no AF_UNIX SOCK_DGRAM in dgram) and the npm sd-notify
-// module needs a native build, so the units use NotifyAccess=all and we run `systemd-notify` (FACTS.md, systemd 252).
+// module needs a native build, so the units use NotifyAccess=all and we run `systemd-notify` (docs/systemd.md).
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Env, Logger } from '../contract/index.ts';

@@ -26,7 +26,7 @@ export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClie
     // Handlers must be attached before connecting: queued messages arrive right after CONNACK.
     manualConnect: true,
     // true (the default) makes mqtt-packet pre-build a 2-byte Buffer for each of the 65,536 packet ids on the
-    // first write: 12–19 MB of heap on a Pi (issue 7 figure 5), to save one tiny allocation per packet.
+    // first write: 12–19 MB of heap on a Pi (bench/RESULTS.md, figure 5), to save one tiny allocation per packet.
     writeCache: false,
     ...(servers.length > 1 ? { servers } : {}),
     ...(wsPath && wsPath !== '/' ? { path: wsPath } : {}),

@@ -39,7 +39,7 @@ function loadTls(): typeof import('node:tls') {
 
 export async function createMqttClient(addresses: readonly BrokerAddress[], options: IClientOptions): Promise<MqttClient> {
   if (addresses.length === 0) throw new Error('no broker address');
-  // Loaded only when needed: the `ws` package is a large share of mqtt.js's footprint (issue 7 figure 5).
+  // Loaded only when needed: the `ws` package is a large share of mqtt.js's footprint (bench/RESULTS.md, figure 5).
   const webSocket = addresses.some((a) => a.protocol === 'ws' || a.protocol === 'wss')
     ? (await import('mqtt/lib/connect/ws')).streamBuilder
     : undefined;

@@ -1,5 +1,5 @@
 // Alertmanager webhook payload (version 4), validated strictly on the fields the edge uses and loosely elsewhere.
-// Fields: prometheus/alertmanager notify/webhook (see FACTS.md "Alertmanager"); other keys are kept, not checked.
+// Fields: prometheus/alertmanager notify/webhook (docs/alertmanager.md); other keys are kept, not checked.
 import { z } from 'zod';
 
 /** An unpaired UTF-16 surrogate: a string JSON can carry (`"\ud800"`) but that is not UTF-8. */

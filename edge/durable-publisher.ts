@@ -1,5 +1,5 @@
-// BonkPublisher for the Worker's Durable Object mode: ONE MQTT connection held across requests (FACTS.md: a Durable
-// Object may keep I/O between requests), kept alive with PINGREQ and reopened on the next request after it ended.
+// BonkPublisher for the Worker's Durable Object mode: ONE MQTT connection held across requests (a Durable Object may
+// keep I/O between requests, docs/workers.md), kept alive with PINGREQ and reopened on the next request after it ended.
 import { encodeBonk, QOS, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
 import { openMqttSession, type MqttPacketSession } from './mqtt-packet-session.ts';

@@ -116,7 +116,7 @@ export function openMqttSession(options: MqttSessionOptions): MqttPacketSession 
     await send({
       cmd: 'connect',
       protocolId: 'MQTT',
-      // Aedes 1.x speaks MQTT 3.1.1 only (FACTS.md).
+      // Aedes 1.x speaks MQTT 3.1.1 only (docs/aedes.md).
       protocolVersion: 4,
       clean: true,
       clientId: options.clientId,
@@ -152,7 +152,7 @@ export function openMqttSession(options: MqttSessionOptions): MqttPacketSession 
       const messageId = newId();
       const pubrec = expect(`pubrec:${messageId}`, 'pubrec');
       await send({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 2, retain: false, dup: false, messageId });
-      // [MQTT-4.3.3] Aedes stores the message before PUBREC (FACTS.md); PUBREL/PUBCOMP ends the exchange.
+      // [MQTT-4.3.3] Aedes stores the message before PUBREC (docs/aedes.md); PUBREL/PUBCOMP ends the exchange.
       await Promise.all([ready, pubrec]);
       const pubcomp = expect(`pubcomp:${messageId}`, 'pubcomp');
       await send({ cmd: 'pubrel', messageId });

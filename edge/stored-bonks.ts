@@ -1,8 +1,9 @@
 // Bonks this edge recently had stored by the broker, so an alert Alertmanager sends again is not published again.
 //
 // Alertmanager re-sends every alert of a group whenever the group changes, on repeat_interval and from each member
-// of an HA pair (FACTS.md): in an OOM storm most alerts in a notification are repeats. Their bonk id is the same, so
-// the device would only answer `duplicate`; publishing them again costs a QoS 2 round trip and broker writes each.
+// of an HA pair (docs/alertmanager.md): in an OOM storm most alerts in a notification are repeats. Their bonk id is
+// the same, so the device would only answer `duplicate`; publishing them again costs a QoS 2 round trip and broker
+// writes each.
 // Within the window, a repeat is answered as soon as its first copy is stored, and a repeat that arrives while the
 // first copy is still being stored waits for that same publish (and fails with it). The device's dedup store stays
 // the guarantee; this only saves work, so it trusts the broker to keep what it stored for `windowMs` (level and redis
@@ -29,8 +30,9 @@ export interface StoredBonks {
 
 export function createStoredBonks(options: StoredBonksOptions): StoredBonks {
   // Two generations instead of one map trimmed from its oldest end: deleting a Map's first entries leaves holes that
-  // every later `keys().next()` walks again (V8), which cost 4 % of the edge's CPU with a full map (issue 7). When
-  // the current generation is half of `max`, it becomes the previous one and the one before is forgotten.
+  // every later `keys().next()` walks again (V8), which cost 4 % of the edge's CPU with a full map (bench/RESULTS.md,
+  // figure 1). When the current generation is half of `max`, it becomes the previous one and the one before is
+  // forgotten.
   let current = new Map<string, number>();
   let previous = new Map<string, number>();
   const isStored = (key: string, now: number) => {

@@ -42,7 +42,8 @@ export function toBonks(notification: AlertmanagerNotification, options: ToBonks
   const seen = new Set<string>();
   for (const alert of firing) {
     // The same episode twice in one notification (e.g. an HA pair merged upstream) is still one bonk. The id is the
-    // key's hash, so the key dedupes alike; only published bonks are hashed (1,000 digests made a storm slow, issue 7).
+    // key's hash, so the key dedupes alike; only published bonks are hashed (1,000 digests made a storm slow:
+    // bench/RESULTS.md, figure 6).
     const key = alertKey(alert);
     if (seen.has(key)) continue;
     seen.add(key);

@@ -1,5 +1,5 @@
 // BonkPublisher for workerd: one MQTT connection per HTTP request (mqtt-packet over a socket), QoS 2 publishes.
-// A plain Worker cannot keep a connection across requests (FACTS.md), so the connection lives as long as the request.
+// A plain Worker cannot keep a connection across requests (docs/workers.md), so it lives as long as the request.
 import { encodeBonk, QOS, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
 import { openMqttSession, type ByteSocket, type MqttPacketSession } from './mqtt-packet-session.ts';

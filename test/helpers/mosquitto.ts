@@ -13,8 +13,8 @@ export interface Mosquitto {
 }
 
 /**
- * FACTS.md: with Mosquitto 2.0.11's defaults (max_inflight_messages 20, max_queued_messages 1000) QoS 2 bursts to a
- * persistent subscriber were acknowledged and then dropped; `max_inflight_messages 0` removed the loss.
+ * With Mosquitto 2.0.11's defaults (max_inflight_messages 20, max_queued_messages 1000) QoS 2 bursts to a persistent
+ * subscriber were acknowledged and then dropped; `max_inflight_messages 0` removed the loss (docs/mqtt-clients.md).
  */
 export function mosquittoConfig(port: number, dataDir: string): string {
   return [
@@ -22,7 +22,7 @@ export function mosquittoConfig(port: number, dataDir: string): string {
     'allow_anonymous true',
     'max_inflight_messages 0',
     'max_queued_messages 0',
-    // Like our own sockets: without it small packets wait up to 40 ms for a delayed ACK (FACTS.md, Nagle).
+    // Like our own sockets: without it small packets wait up to 40 ms for a delayed ACK (docs/mqtt-clients.md, Nagle).
     'set_tcp_nodelay true',
     'persistence true',
     `persistence_location ${dataDir}/`,

@@ -20,7 +20,7 @@ export interface RedisServer {
 
 /**
  * appendonly + appendfsync always: every write is in the AOF before Redis answers, so a broker's "stored" survives a
- * Redis crash (FACTS.md: aedes-persistence-redis kept 3/3 across a Redis restart with AOF).
+ * Redis crash (aedes-persistence-redis kept 3/3 across a Redis restart with AOF: docs/aedes.md).
  */
 export function redisArgs(port: number, dataDir: string): string[] {
   return [

@@ -7,7 +7,7 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WRANGLER = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
 
-/** FACTS.md: these keep wrangler from calling Cloudflare (metrics, cf object) and from printing its banner. */
+/** These keep wrangler from calling Cloudflare (metrics, cf object) and from printing its banner (docs/workers.md). */
 export const OFFLINE_ENV = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' };
 
 export interface WranglerDev {
