@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
+import type { LogEntry } from '../test/helpers/recording-logger.ts';
 import { deviceClientId } from '../contract/index.ts';
 import { bonkJson, connectPublisher, REST, startAgent, STRIKE, topics, type TestAgent } from './test-agent.ts';
 
@@ -101,6 +102,15 @@ describe('device agent session', () => {
     await agent.device.close();
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(agent.servo.pulses.map((p) => p.us).slice(-2)).toEqual([REST, 0]);
+  });
+
+  it('logs a broker it cannot reach by its cause and address, without a stack', async () => {
+    const agent = await start();
+    const refused = waitForEvent<[LogEntry]>(agent.logger.events, 'line', { timeoutMs: 10_000, accept: (e) => e.msg === 'mqtt error' && e.obj.code === 'ECONNREFUSED' });
+    await broker.close();
+    const [line] = await refused;
+    expect(line.obj).toMatchObject({ code: 'ECONNREFUSED', broker: expect.stringMatching(/^mqtt:\/\/127\.0\.0\.1:\d+/) });
+    expect(JSON.stringify(line.obj)).not.toMatch(/\bat .*\(|stack/);
   });
 
   it('closes within 5 s mid-command, parking at rest with the pulses off', async () => {

@@ -95,7 +95,8 @@ export function manageSession(deps: {
     reconnectAfter(reconnectDelay, true);
     reconnectDelay = Math.min(RECONNECT_MAX_MS, reconnectDelay * 2);
   });
-  client.on('error', (error) => logger.warn({ err: error }, 'mqtt error'));
+  // The cause without a stack: it repeats on every retry while the broker is away, and the stack says nothing new.
+  client.on('error', (error) => logger.warn({ error: error.message, code: (error as { code?: string }).code, broker: brokerOf(client) }, 'mqtt error'));
   return {
     redeliverLater() {
       if (stopped || timer || client.disconnecting) return;
