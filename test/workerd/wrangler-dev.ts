@@ -27,6 +27,17 @@ export async function startWranglerDev(
   timeoutMs = 30_000,
   worker: string[] = EDGE_WORKER,
 ): Promise<WranglerDev> {
+  // A free port can be taken by another test's server before workerd binds it: try new ports, a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(vars, timeoutMs, worker);
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(vars: Record<string, string>, timeoutMs: number, worker: string[]): Promise<WranglerDev> {
   const [port, inspectorPort, state] = [await freePort(), await freePort(), await makeTempDir('bonker-wrangler-')];
   const args = [WRANGLER, 'dev', ...worker, '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--persist-to', state.path);
