@@ -56,6 +56,12 @@ it('installs without a checkout or dev dependencies and prints its version', () 
   expect(execFileSync(installedBin, ['--version'], { encoding: 'utf8' }).trim()).toBe(`oom-bonker ${VERSION}`);
 });
 
+it('ships the Mosquitto recipe the README copies from the installed package', () => {
+  for (const file of ['oom-bonker.conf', 'oom-bonker.acl']) {
+    expect(readFileSync(`${packageDir}/infra/mosquitto/${file}`, 'utf8')).toBe(readInfra(`mosquitto/${file}`));
+  }
+});
+
 describe('the systemd units run the installed package', () => {
   it.each(UNIT_NAMES)('oom-bonker-%s.service: its ExecStart starts from the installed tree (/usr/local → the test prefix)', (name) => {
     const text = readInfra(`systemd/oom-bonker-${name}.service`);

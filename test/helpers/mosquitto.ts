@@ -35,13 +35,14 @@ export function mosquittoConfig(port: number, dataDir: string): string {
   ].join('\n');
 }
 
-export async function startMosquitto(): Promise<Mosquitto> {
+/** `config` replaces the test configuration, e.g. with a shipped file whose port and paths the test rewrites. */
+export async function startMosquitto(config: (port: number, dataDir: string) => string | Promise<string> = mosquittoConfig): Promise<Mosquitto> {
   const program = findProgram(MOSQUITTO_CANDIDATES);
   if (!program) throw new Error('mosquitto is not installed (apt-get install -y mosquitto)');
   const dir = await makeTempDir('bonker-mosquitto-');
   const port = await freePort();
   const conf = path.join(dir.path, 'mosquitto.conf');
-  await writeFile(conf, mosquittoConfig(port, dir.path));
+  await writeFile(conf, await config(port, dir.path));
   const child = spawn(program, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {

@@ -1,12 +1,45 @@
 // Home Assistant's side of the bonker, the way HA connects today: an MQTT 5 client (clean start, its birth message on
-// `homeassistant/status`) against Mosquitto, the broker the README's Home Assistant recipe names for MQTT 5, with the
-// device agent on the same broker. It reads the discovery, presses the Bonk button and sees the sensors follow.
+// `homeassistant/status`) against Mosquitto configured with the README's recipe (infra/mosquitto/: users, ACL, queue
+// settings), with the device agent on the same broker as its own user. It reads the discovery, presses the Bonk
+// button and sees the sensors follow.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, topics, type TestAgent } from '../../device/test-agent.ts';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitForEvent, waitUntil } from '../helpers/wait.ts';
+import { INFRA } from '../infra/infra-files.ts';
+import { MOSQUITTO_PASSWD, requireProgram } from './require-programs.ts';
+
+const PASSWORDS = { tux: 'tux-secret', homeassistant: 'ha-secret', edge: 'edge-secret' };
+
+/** infra/mosquitto/oom-bonker.conf as shipped, on a test port on loopback, with its files in the test's directory. */
+async function recipe(port: number, dir: string): Promise<string> {
+  const passwd = path.join(dir, 'oom-bonker.passwd');
+  for (const [user, password] of Object.entries(PASSWORDS)) {
+    const create = user === 'tux' ? ['-c'] : [];
+    await promisify(execFile)(requireProgram(MOSQUITTO_PASSWD), [...create, '-b', passwd, user, password]);
+  }
+  const conf = await readFile(`${INFRA}mosquitto/oom-bonker.conf`, 'utf8');
+  expect(conf).toMatch(/^listener 1883$/m);
+  return [
+    conf
+      .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
+      .replace('/etc/mosquitto/oom-bonker.passwd', passwd)
+      .replace('/etc/mosquitto/oom-bonker.acl', `${INFRA}mosquitto/oom-bonker.acl`),
+    // CI runs as root, and Mosquitto started by root switches to its own user, who cannot read the test's temporary
+    // password file; `user root` keeps it as it was started (on a Pi it runs as mosquitto from /etc/mosquitto).
+    'user root',
+    'persistence true',
+    `persistence_location ${dir}/`,
+    'log_dest stderr',
+    'log_type information',
+  ].join('\n');
+}
 
 type Component = Record<string, string | number | boolean | object>;
 interface Discovery { dev: { ids: string[] }; cmps: Record<string, Component> }
@@ -28,11 +61,14 @@ describe('Home Assistant over MQTT 5 with Mosquitto (the README recipe)', () => 
   const retained = new Map<string, string>();
 
   beforeAll(async () => {
-    broker = await startMosquitto();
+    broker = await startMosquitto(recipe);
     state = await makeTempDir('bonker-ha5-');
-    agent = await startAgent(broker.url, state.path);
+    agent = await startAgent(broker.url, state.path, { BONKER_DEVICE_MQTT_USERNAME: 'tux', BONKER_DEVICE_MQTT_PASSWORD: PASSWORDS.tux });
     // As HA's MQTT integration connects with protocol 5: a clean start, a client id of its own.
-    ha = mqtt.connect(broker.url, { protocolVersion: 5, clean: true, clientId: 'bonker-admin-ha', reconnectPeriod: 0 });
+    ha = mqtt.connect(broker.url, {
+      protocolVersion: 5, clean: true, clientId: 'bonker-admin-ha', reconnectPeriod: 0,
+      username: 'homeassistant', password: PASSWORDS.homeassistant,
+    });
     const [connack] = await waitForEvent<[{ reasonCode?: number; properties?: object }]>(ha, 'connect', { timeoutMs: 10_000 });
     // An MQTT 5 CONNACK: a reason code and properties, which a 3.1.1 CONNACK cannot carry.
     expect(connack.reasonCode).toBe(0);
@@ -80,5 +116,20 @@ describe('Home Assistant over MQTT 5 with Mosquitto (the README recipe)', () => 
     expect(ack).toMatchObject({ result: 'done', bonks: 1 });
     expect(agent.strikes()).toBe(1);
     await waitUntil(ha, 'message', () => value('Bonks') === '1', 10_000);
+  });
+
+  it('keeps each role to its topics: a wrong password is refused, the edge may not publish as the device', async () => {
+    const refused = mqtt.connect(broker.url, { protocolVersion: 5, username: 'homeassistant', password: 'wrong', reconnectPeriod: 0 });
+    const [error] = await waitForEvent<[{ code?: number }]>(refused, 'error', { timeoutMs: 10_000 });
+    expect(error.code).toBe(0x87); // Mosquitto 2.0 answers a wrong password with 0x87, not authorized
+    refused.end(true);
+    // MQTT 5 tells the publisher why: PUBACK 0x87, not authorized; the device's status stays as the device left it.
+    const edge = await mqtt.connectAsync(broker.url, { protocolVersion: 5, username: 'edge', password: PASSWORDS.edge, reconnectPeriod: 0 });
+    try {
+      await expect(edge.publishAsync(topics.status('tux'), 'offline', { qos: 1, retain: true })).rejects.toMatchObject({ code: 0x87 });
+      expect(retained.get(topics.status('tux'))).toBe('online');
+    } finally {
+      await edge.endAsync();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 
 export const MOSQUITTO_CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
 export const MOSQUITTO_PUB = ['/usr/bin/mosquitto_pub'];
+export const MOSQUITTO_PASSWD = ['/usr/bin/mosquitto_passwd'];
 export const MOSQUITTO_SUB = ['/usr/bin/mosquitto_sub'];
 // The infra suites (test/interop/infra-*.test.ts): Debian 12's prometheus 2.42 and prometheus-alertmanager 0.25.
 export const PROMETHEUS = ['/usr/bin/prometheus'];
@@ -58,7 +59,7 @@ export function findProgram(candidates: readonly string[]): string | undefined {
 }
 
 export default function requirePrograms(): void {
-  const needed = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_SUB, PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL, SYSTEMD_ANALYZE, CHROMIUM, REDIS_SERVER, GO, PAHO_GO_FVT];
+  const needed = [MOSQUITTO_CANDIDATES, MOSQUITTO_PUB, MOSQUITTO_PASSWD, MOSQUITTO_SUB, PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL, SYSTEMD_ANALYZE, CHROMIUM, REDIS_SERVER, GO, PAHO_GO_FVT];
   const missing = needed.filter((candidates) => !findProgram(candidates));
   if (missing.length) {
     throw new Error(`${INSTALL[0]!.toUpperCase()}${INSTALL.slice(1)} (missing: ${missing.map((c) => c.join(' or ')).join(', ')}).`);
