@@ -9,3 +9,4 @@ export * from './client-ids.ts';
 export * from './version.ts';
 export * from './env-config.ts';
 export * from './logger.ts';
+export * from './with-timeout.ts';

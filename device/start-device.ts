@@ -2,7 +2,8 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import {
-  createTopics, encodeAck, QOS, STATUS_OFFLINE, type Ack, type DeviceInfo, type Logger, type ServoSelection, type Topics,
+  createTopics, encodeAck, QOS, settledWithin, STATUS_OFFLINE, type Ack, type DeviceInfo, type Logger, type ServoSelection,
+  type Topics,
 } from '../contract/index.ts';
 import { createBonkRecord, linkHistoryTopic } from './bonk-record.ts';
 import { createBonkRunner } from './bonk-runner.ts';
@@ -67,11 +68,11 @@ export async function startDevice(
     (closing ??= (async () => {
       stopping.abort();
       session.stop();
-      await withTimeout(inbox.idle(), FINISH_BONK_MS);
+      await settledWithin(inbox.idle(), FINISH_BONK_MS);
       await park(striker, logger);
       // The last bonk's total must reach disk, HA and the history before we go: nothing may write after "stopped".
-      await withTimeout(record.settled(), RECORD_SETTLE_MS);
-      await withTimeout(info.farewell(), RECORD_SETTLE_MS);
+      await settledWithin(record.settled(), RECORD_SETTLE_MS);
+      await settledWithin(info.farewell(), RECORD_SETTLE_MS);
       await disconnect(client, topics.status(config.deviceId), logger);
       await servo.close();
       logger.info('device agent stopped');
@@ -183,19 +184,8 @@ async function park(striker: Striker, logger: Logger): Promise<void> {
 async function disconnect(client: MqttClient, statusTopic: string, logger: Logger): Promise<void> {
   if (client.connected) {
     const announced = client.publishAsync(statusTopic, STATUS_OFFLINE, { qos: QOS.status, retain: true });
-    if (!(await withTimeout(announced, ANNOUNCE_MS))) logger.warn('could not announce offline in time');
+    if (!(await settledWithin(announced, ANNOUNCE_MS))) logger.warn('could not announce offline in time');
   }
   // A clean DISCONNECT suppresses the will; fall back to dropping the socket if the broker does not answer.
-  if (!(await withTimeout(client.endAsync(false), DISCONNECT_MS))) await client.endAsync(true);
-}
-
-/** True when `work` settled in time; errors count as settled (they are logged where they happen). */
-async function withTimeout(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work.then(() => true, () => true), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+  if (!(await settledWithin(client.endAsync(false), DISCONNECT_MS))) await client.endAsync(true);
 }

@@ -1,6 +1,6 @@
 // BonkPublisher for the Worker's Durable Object mode: ONE MQTT connection held across requests (a Durable Object may
 // keep I/O between requests, docs/workers.md), kept alive with PINGREQ and reopened on the next request after it ended.
-import { encodeBonk, QOS, type Logger, type Topics } from '../contract/index.ts';
+import { encodeBonk, QOS, withTimeout, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
 import { openMqttSession, type MqttPacketSession } from './mqtt-packet-session.ts';
 import { PublishError, type BonkPublisher } from './publisher.ts';
@@ -85,7 +85,7 @@ export function createDurablePublisher(options: DurablePublisherOptions): BonkPu
     const sent = Promise.all(payloads.map((payload) => mqtt.publishExactlyOnce(topic, payload))).catch((error: Error) => {
       throw new PublishError('refused', error.message);
     });
-    await withTimeout(sent, options.timeoutMs, `no PUBREC within ${options.timeoutMs} ms`).catch((error) => {
+    await withTimeout(sent, options.timeoutMs, () => new PublishError('timeout', `no PUBREC within ${options.timeoutMs} ms`)).catch((error) => {
       drop(attempt);
       throw error;
     });
@@ -95,7 +95,7 @@ export function createDurablePublisher(options: DurablePublisherOptions): BonkPu
     // Every request may try: the held connection is reopened on demand, so "down" is never known in advance.
     isReady: () => true,
     async checkReady() {
-      return withTimeout(connected(), options.timeoutMs, 'no CONNACK').then(
+      return withTimeout(connected(), options.timeoutMs, () => new PublishError('timeout', 'no CONNACK')).then(
         () => true,
         () => false,
       );
@@ -123,12 +123,4 @@ export function createDurablePublisher(options: DurablePublisherOptions): BonkPu
       await last?.session.close();
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PublishError('timeout', message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

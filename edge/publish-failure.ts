@@ -1,5 +1,6 @@
 // A publish that failed, or was not confirmed by BONKER_EDGE_PUBLISH_TIMEOUT_MS, as the 503 that names the failed step.
 // Shared by the webhook and the manual bonk, for every publisher (they reject with PublishError, publisher.ts).
+import { withTimeout } from '../contract/index.ts';
 import { EdgeHttpError } from './http-error.ts';
 import { PublishError, type BonkPublisher, type PublishStep } from './publisher.ts';
 
@@ -13,16 +14,10 @@ export function ensureConnected(publisher: BonkPublisher): void {
  * waiting for a PUBREC that never comes. Any failure becomes a 503 whose message and `step` say what went wrong.
  */
 export async function storeWithin<T>(publish: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PublishError('timeout', `no PUBREC within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    return await Promise.race([publish, deadline]);
+    return await withTimeout(publish, timeoutMs, () => new PublishError('timeout', `no PUBREC within ${timeoutMs} ms`));
   } catch (error) {
     throw publishFailed(asPublishError(error), timeoutMs);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,6 +1,6 @@
 // BonkPublisher for workerd: one MQTT connection per HTTP request (mqtt-packet over a socket), QoS 2 publishes.
 // A plain Worker cannot keep a connection across requests (docs/workers.md), so it lives as long as the request.
-import { encodeBonk, QOS, type Logger, type Topics } from '../contract/index.ts';
+import { encodeBonk, QOS, withTimeout, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
 import { openMqttSession, type ByteSocket, type MqttPacketSession } from './mqtt-packet-session.ts';
 import { PublishError, type BonkPublisher } from './publisher.ts';
@@ -78,7 +78,7 @@ export function createWorkerdPublisher(options: WorkerdPublisherOptions): Worker
     /** Connects (CONNECT/CONNACK) unless already done in this request: there is no standing connection to ask. */
     async checkReady() {
       const deadline = `no CONNACK within ${options.probeTimeoutMs} ms`;
-      await withTimeout(session(), options.probeTimeoutMs, deadline).catch((error: Error) => (failure ??= error));
+      await withTimeout(session(), options.probeTimeoutMs, () => new Error(deadline)).catch((error: Error) => (failure ??= error));
       return failure === undefined;
     },
     async publish(device, commands) {
@@ -128,12 +128,4 @@ function openSession(options: WorkerdPublisherOptions, onMessage: (topic: string
     },
   );
   return { session, ready };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { silentLogger, type Logger } from '../../contract/index.ts';
+import { silentLogger, withTimeout, type Logger } from '../../contract/index.ts';
 import { checkPulseWidth, PULSE_OFF, ServoClosedError, type Servo } from './servo.ts';
 
 /** The part of a `pigpio-client` instance this driver uses (the package ships no types). */
@@ -170,13 +170,13 @@ async function openLink(deps: {
     dropped(new Error(`pigpiod connection lost: ${reason}`));
     deps.onLost(reason);
   };
-  await withDeadline(
+  await withTimeout(
     new Promise<void>((resolve, reject) => {
       client.on('connected', () => resolve());
       client.on('error', (error) => (alive ? reject(asError(error)) : undefined));
     }),
     timeoutMs,
-    'pigpiod did not answer the connection handshake',
+    () => new Error('pigpiod did not answer the connection handshake'),
   ).catch((error: unknown) => {
     alive = false;
     client.destroy();
@@ -191,7 +191,7 @@ async function openLink(deps: {
       // pigpio-client never settles a request whose socket died: race it against the drop and a deadline.
       const sent = Promise.race([pin.setServoPulsewidth(us), gone]);
       try {
-        await withDeadline(sent, timeoutMs, `pigpiod did not answer SERVO ${deps.gpio} ${us} in time`);
+        await withTimeout(sent, timeoutMs, () => new Error(`pigpiod did not answer SERVO ${deps.gpio} ${us} in time`));
       } catch (error) {
         const code = (error as { code?: string }).code;
         const why = `${asError(error).message}${code?.startsWith('PI_BAD') ? ` (${code})` : ''}`;
@@ -207,14 +207,4 @@ async function openLink(deps: {
 
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(typeof value === 'string' ? value : JSON.stringify(value));
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
