@@ -1,7 +1,7 @@
 // The CLI's MQTT connection: a short-lived, clean session as the admin user.
 import type { MqttClient } from 'mqtt';
-import { newClientId, safeUrl } from '../contract/index.ts';
-import { brokerAddress, createMqttClient } from '../device/mqtt-transport.ts';
+import { newClientId, parseBrokerUrl, safeUrl } from '../contract/index.ts';
+import { createMqttClient } from '../device/mqtt-transport.ts';
 import type { ClientConfig } from './client-config.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { ClientConfig } from './client-config.ts';
  * `bonk`'s start-up on a Pi-class CPU (bench/RESULTS.md, "Pi-class budget"); ws:// loads its transport on demand.
  */
 export async function connectAdmin(config: ClientConfig, timeoutMs: number): Promise<MqttClient> {
-  const client = await createMqttClient([brokerAddress(config.BONKER_BROKER_URL)], {
+  const client = await createMqttClient([parseBrokerUrl(config.BONKER_BROKER_URL)], {
     // The admin role's namespace: a broker with a users file refuses an admin connecting under any other id.
     clientId: newClientId('admin', 'cli'),
     protocolVersion: 4,

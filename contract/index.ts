@@ -10,3 +10,4 @@ export * from './version.ts';
 export * from './env-config.ts';
 export * from './logger.ts';
 export * from './with-timeout.ts';
+export * from './broker-url.ts';

@@ -52,7 +52,7 @@ describe('loadDeviceConfig', () => {
     expect(options.servers).toEqual([
       { host: 'a', port: 1884, protocol: 'mqtt' },
       { host: 'b', port: 8883, protocol: 'mqtts' },
-      { host: '::1', port: 9001, protocol: 'ws' },
+      { host: '::1', port: 9001, protocol: 'ws', path: '/mqtt' },
     ]);
     expect(options).toMatchObject({ clientId: 'bonker-device-tux', clean: false, manualConnect: true });
     expect(options.keepalive).toBeGreaterThanOrEqual(30);

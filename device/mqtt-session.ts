@@ -1,9 +1,9 @@
 // The agent's MQTT connection: persistent session, retained online/offline status, reconnect with backoff.
 import type { EventEmitter } from 'node:events';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { deviceClientId, QOS, STATUS_OFFLINE, STATUS_ONLINE, type Logger, type Topics } from '../contract/index.ts';
+import { deviceClientId, parseBrokerUrl, QOS, STATUS_OFFLINE, STATUS_ONLINE, type Logger, type Topics } from '../contract/index.ts';
 import type { DeviceConfig } from './config.ts';
-import { brokerAddress, createMqttClient } from './mqtt-transport.ts';
+import { createMqttClient } from './mqtt-transport.ts';
 
 /** ≥ 30 s: mqtt.js handles PINGRESP only between packets, and a long bonk must not end in "Keepalive timeout". */
 export const KEEPALIVE_S = 30;
@@ -12,7 +12,7 @@ export const RECONNECT_MAX_MS = 30_000;
 
 /** Client options; `servers` (the broker URLs, tried in order on reconnect) only when several are configured. */
 export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClientOptions {
-  const servers = config.brokerUrls.map(brokerAddress);
+  const servers = config.brokerUrls.map(parseBrokerUrl);
   const wsPath = new URL(config.brokerUrls[0]!).pathname;
   return {
     // A stable id and clean: false make the broker keep the subscription and queue bonks while we are away.
@@ -37,7 +37,7 @@ export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClie
 }
 
 export async function createDeviceClient(config: DeviceConfig, topics: Topics): Promise<MqttClient> {
-  const client = await createMqttClient(config.brokerUrls.map(brokerAddress), deviceClientOptions(config, topics));
+  const client = await createMqttClient(config.brokerUrls.map(parseBrokerUrl), deviceClientOptions(config, topics));
   // mqtt.js leaves Nagle on: the ack published right after a PUBACK then waits for the broker's delayed ACK
   // (up to 40 ms on Linux; see edge/mqtt-publisher.ts). Set per connection; WebSocket streams have no such switch.
   client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true));

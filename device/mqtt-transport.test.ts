@@ -1,13 +1,16 @@
 // The agent's own stream builder under mqtt.js's MqttClient: TCP, WebSocket, TLS, and brokers tried in turn.
 import { afterEach, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import { silentLogger } from '../contract/index.ts';
 import { startBroker } from '../broker/start-broker.ts';
 import { testBrokerConfig } from '../broker/test-support.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { startTestBroker } from '../test/helpers/test-broker.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
-import { brokerAddress, createMqttClient, type BrokerAddress } from './mqtt-transport.ts';
+import { parseBrokerUrl as brokerAddress, type BrokerAddress } from '../contract/index.ts';
+import { createMqttClient } from './mqtt-transport.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -31,8 +34,8 @@ async function roundTrip(c: MqttClient): Promise<string> {
 it('parses broker URLs with their default ports', () => {
   expect(brokerAddress('mqtt://a')).toEqual({ host: 'a', port: 1883, protocol: 'mqtt' });
   expect(brokerAddress('tls://b')).toEqual({ host: 'b', port: 8883, protocol: 'mqtts' });
-  expect(brokerAddress('ws://[::1]:9001/mqtt')).toEqual({ host: '::1', port: 9001, protocol: 'ws' });
-  expect(brokerAddress('wss://c')).toEqual({ host: 'c', port: 443, protocol: 'wss' });
+  expect(brokerAddress('ws://[::1]:9001/mqtt')).toEqual({ host: '::1', port: 9001, protocol: 'ws', path: '/mqtt' });
+  expect(brokerAddress('wss://c')).toEqual({ host: 'c', port: 443, protocol: 'wss', path: '/' });
 });
 
 it('connects over TCP and carries messages', async () => {
@@ -49,6 +52,24 @@ it('connects over WebSocket when the broker URL is ws://', async () => {
   cleanups.push(broker.close);
   const c = await client([brokerAddress(`ws://127.0.0.1:${broker.wsPort}`)]);
   await waitForEvent(c, 'connect');
+  expect(await roundTrip(c)).toBe('hello');
+});
+
+it('asks a WebSocket broker for the path of its URL (a broker behind a proxy at /mqtt)', async () => {
+  const broker = await startTestBroker();
+  cleanups.push(broker.close);
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  await waitForEvent(server, 'listening');
+  const paths: string[] = [];
+  server.on('connection', (socket, request) => {
+    paths.push(request.url ?? '');
+    broker.aedes.handle(createWebSocketStream(socket) as never, request as never);
+  });
+  const { port } = server.address() as AddressInfo;
+  const c = await client([brokerAddress(`ws://127.0.0.1:${port}/proxied/mqtt?tenant=home`)]);
+  await waitForEvent(c, 'connect');
+  expect(paths).toEqual(['/proxied/mqtt?tenant=home']);
   expect(await roundTrip(c)).toBe('hello');
 });
 

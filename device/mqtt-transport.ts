@@ -7,36 +7,20 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 // documented `new mqtt.Client(streamBuilder, options)`. A CommonJS module with `exports.default = MqttClient`.
 import clientModule from 'mqtt/lib/client';
 
-export type BrokerProtocol = 'mqtt' | 'mqtts' | 'tcp' | 'ws' | 'wss';
-
-export interface BrokerAddress {
-  host: string;
-  port: number;
-  protocol: BrokerProtocol;
-}
+import type { BrokerAddress } from '../contract/index.ts';
 
 /** Node, tsx and esbuild import module.exports (the class is its `default`); vitest's interop imports the class. */
 const MqttClientClass = ((clientModule as { default?: unknown }).default ?? clientModule) as typeof clientModule.default;
 
-const DEFAULT_PORTS: Record<BrokerProtocol, number> = { mqtt: 1883, tcp: 1883, mqtts: 8883, ws: 80, wss: 443 };
-
-/** `mqtt://h:1883`, `tls://h`, `ws://[::1]:9001/mqtt` → host, port (scheme default) and protocol (`tls` = `mqtts`). */
-export function brokerAddress(raw: string): BrokerAddress {
-  const url = new URL(raw);
-  const scheme = url.protocol.replace(/:$/, '');
-  const protocol = (scheme === 'tls' ? 'mqtts' : scheme) as BrokerProtocol;
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || DEFAULT_PORTS[protocol], protocol };
-}
-
-/**
- * A client for `addresses`, tried in turn, one per connection attempt (as mqtt.js does with `servers`). Nothing
- * connects until client.connect() when options.manualConnect is set.
- */
 /** node:tls (and node:crypto under it) only for an mqtts:// broker: half a second of a Pi-class CPU at every start. */
 function loadTls(): typeof import('node:tls') {
   return createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
 }
 
+/**
+ * A client for `addresses` (contract/broker-url.ts), tried in turn, one per connection attempt (as mqtt.js does with
+ * `servers`). Nothing connects until client.connect() when options.manualConnect is set.
+ */
 export async function createMqttClient(addresses: readonly BrokerAddress[], options: IClientOptions): Promise<MqttClient> {
   if (addresses.length === 0) throw new Error('no broker address');
   // Loaded only when needed: the `ws` package is a large share of mqtt.js's footprint (bench/RESULTS.md, figure 5).
@@ -45,9 +29,9 @@ export async function createMqttClient(addresses: readonly BrokerAddress[], opti
     : undefined;
   let attempt = 0;
   const buildStream = (client: MqttClient) => {
-    const { host, port, protocol } = addresses[attempt++ % addresses.length]!;
-    // What mqtt.connect() sets: the WebSocket builder reads them, and so do our logs.
-    Object.assign(client.options, { protocol, host, hostname: host, port });
+    const { host, port, protocol, path } = addresses[attempt++ % addresses.length]!;
+    // What mqtt.connect() sets: the WebSocket builder reads them (the path too), and so do our logs.
+    Object.assign(client.options, { protocol, host, hostname: host, port, ...(path === undefined ? {} : { path }) });
     if (protocol === 'ws' || protocol === 'wss') return webSocket!(client, client.options);
     // TLS: the system's CAs, certificate and host name checked (Node's defaults), SNI when the host is a name.
     if (protocol === 'mqtts') return loadTls().connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }) });

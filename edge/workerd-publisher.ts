@@ -1,6 +1,6 @@
 // BonkPublisher for workerd: one MQTT connection per HTTP request (mqtt-packet over a socket), QoS 2 publishes.
 // A plain Worker cannot keep a connection across requests (docs/workers.md), so it lives as long as the request.
-import { encodeBonk, QOS, withTimeout, type Logger, type Topics } from '../contract/index.ts';
+import { encodeBonk, parseBrokerUrl, QOS, withTimeout, type Logger, type Topics } from '../contract/index.ts';
 import { createAckWaiters } from './ack-waiters.ts';
 import { openMqttSession, type ByteSocket, type MqttPacketSession } from './mqtt-packet-session.ts';
 import { PublishError, type BonkPublisher } from './publisher.ts';
@@ -32,27 +32,13 @@ export interface WorkerdPublisherOptions {
 
 export type WorkerdBonkPublisher = BonkPublisher;
 
-const DEFAULT_PORTS = { mqtt: 1883, mqtts: 8883 } as const;
-
-/**
- * Reads BONKER_BROKER_URL for a TCP connection. `tcp:`/`tls:` are mqtt.js' aliases of `mqtt:`/`mqtts:`.
- * ws:// and wss:// are refused here with a message saying so, rather than silently rewritten.
- */
+/** BONKER_BROKER_URL for a TCP connection (contract/broker-url.ts); ws:// and wss:// are refused, not rewritten. */
 export function brokerAddress(url: string): BrokerAddress {
-  const parsed = new URL(url);
-  const scheme = { 'mqtt:': 'mqtt', 'tcp:': 'mqtt', 'mqtts:': 'mqtts', 'tls:': 'mqtts' }[parsed.protocol] as
-    | keyof typeof DEFAULT_PORTS
-    | undefined;
-  if (!scheme) {
-    throw new Error(
-      `BONKER_BROKER_URL: the Worker connects over TCP only; expected mqtt://host:port or mqtts://host:port, got ${parsed.protocol}//`,
-    );
+  const { host, port, protocol } = parseBrokerUrl(url);
+  if (protocol !== 'mqtt' && protocol !== 'mqtts') {
+    throw new Error(`BONKER_BROKER_URL: the Worker connects over TCP only; expected mqtt://host:port or mqtts://host:port, got ${protocol}://`);
   }
-  return {
-    hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[scheme],
-    tls: scheme === 'mqtts',
-  };
+  return { hostname: host, port, tls: protocol === 'mqtts' };
 }
 
 /**
