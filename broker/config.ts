@@ -2,7 +2,7 @@
 import { accessSync, constants } from 'node:fs';
 import { z } from 'zod';
 import {
-  ConfigError, describeSettings, envValue, isLoopbackHost, parseEnv, topicPrefixSchema, DEFAULT_TOPIC_PREFIX, type Env,
+  collectProblems, ConfigError, describeSettings, envValue, isLoopbackHost, parseEnv, topicPrefixSchema, DEFAULT_TOPIC_PREFIX, type Env,
 } from '../contract/index.ts';
 import { readUsersFile, type User } from './users-file.ts';
 import { parseRedisUrl, PERSISTENCE_KINDS, type PersistenceChoice, type RedisTarget } from './persistence.ts';
@@ -206,14 +206,4 @@ function usersOf(usersFile: string | undefined, host: string, problems: string[]
     );
   }
   return undefined;
-}
-
-function collectProblems<T>(load: () => T, problems: string[]): T | undefined {
-  try {
-    return load();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-    return undefined;
-  }
 }

@@ -1,5 +1,5 @@
 // Entry of the `oom-bonker` command: picks the subcommand, turns flags into settings, maps errors to exit codes.
-import { ConfigError, EXIT_CONFIG, VERSION, describeSettings, envValue, parseEnv, type Env } from '../contract/index.ts';
+import { collectProblems, ConfigError, EXIT_CONFIG, VERSION, describeSettings, envValue, parseEnv, type Env } from '../contract/index.ts';
 import type { Command } from './command.ts';
 import { UsageError, parseFlags } from './flags.ts';
 import { unknownSettingProblems } from './known-settings.ts';
@@ -83,15 +83,7 @@ async function run(commands: CommandTable, argv: string[]): Promise<number> {
  */
 function checkSettings(command: Command, env: Env): string {
   const problems: string[] = unknownSettingProblems(env);
-  const collect = <T>(check: () => T): T | undefined => {
-    try {
-      return check();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
+  const collect = <T>(check: () => T): T | undefined => collectProblems(check, problems);
   const level = collect(() => parseEnv(loggingShape, env).BONKER_LOG_LEVEL);
   collect(() => command.validate?.(env));
   if (problems.length || !level) throw new ConfigError(problems);

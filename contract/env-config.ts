@@ -14,6 +14,20 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Runs `load`; a ConfigError's problems join `problems` and undefined comes back, so a caller can report every
+ * problem of several checks at once. Anything else is thrown as it is.
+ */
+export function collectProblems<T>(load: () => T, problems: string[]): T | undefined {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
+}
+
+/**
  * Validates the variables named by the shape's keys. Empty strings count as unset, so `BONKER_X=` means default.
  * Throws ConfigError listing `BONKER_X: what is wrong` for every bad variable.
  */

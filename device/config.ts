@@ -8,6 +8,7 @@ import {
   MAX_HISTORY_SIZE,
   parseEnv,
   topicPrefixSchema,
+  collectProblems,
   ConfigError,
   describeSettings,
   type Env,
@@ -144,13 +145,7 @@ export interface DeviceConfig {
 
 export function loadDeviceConfig(env: Env): DeviceConfig {
   const problems: string[] = [];
-  let raw: z.infer<z.ZodObject<typeof deviceEnvShape>> | undefined;
-  try {
-    raw = parseEnv(deviceEnvShape, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
+  const raw = collectProblems(() => parseEnv(deviceEnvShape, env), problems);
   // Checked across variables; reported together with the per-variable problems.
   const rest = raw?.BONKER_SERVO_REST_US ?? Number(env.BONKER_SERVO_REST_US || 1500);
   const strike = raw?.BONKER_SERVO_STRIKE_US ?? Number(env.BONKER_SERVO_STRIKE_US || 1050);

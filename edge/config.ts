@@ -1,6 +1,7 @@
 // Settings of the HTTP edge from BONKER_* variables; runtime-neutral so the Worker can build them from its `env`.
 import { z } from 'zod';
 import {
+  collectProblems,
   ConfigError,
   describeSettings,
   DEFAULT_TOPIC_PREFIX,
@@ -140,13 +141,7 @@ const CREDENTIAL_HOWTO =
 
 export function loadEdgeConfig(env: Env): EdgeConfig {
   const problems: string[] = [];
-  let raw: z.infer<z.ZodObject<typeof edgeEnvShape>> | undefined;
-  try {
-    raw = parseEnv(edgeEnvShape, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
+  const raw = collectProblems(() => parseEnv(edgeEnvShape, env), problems);
   problems.push(...credentialProblems(env));
   if (problems.length || !raw) throw new ConfigError(problems);
   const user = raw.BONKER_EDGE_BASIC_USER;

@@ -1,6 +1,6 @@
 // Settings of the Worker entry: the edge's BONKER_* settings plus the Worker-only ones, from wrangler vars/secrets.
 import { z } from 'zod';
-import { ConfigError, createTopics, envValue, parseEnv, type Env } from '../contract/index.ts';
+import { collectProblems, ConfigError, createTopics, envValue, parseEnv, type Env } from '../contract/index.ts';
 import { loadEdgeConfig, type EdgeConfig } from './config.ts';
 import { createConsoleLogger, type LogLevel } from './console-logger.ts';
 import { brokerAddress, type BrokerAddress } from './workerd-publisher.ts';
@@ -28,12 +28,12 @@ export interface WorkerConfig {
 export function loadWorkerConfig(bindings: Record<string, unknown>): WorkerConfig {
   const env: Env = { BONKER_EDGE_HOST: '0.0.0.0', ...stringsOf(bindings) };
   const problems: string[] = [];
+  // A plain Error (an unreadable broker URL) is a configuration problem here too.
   const attempt = <T>(load: () => T): T | undefined => {
     try {
-      return load();
+      return collectProblems(load, problems);
     } catch (error) {
-      if (error instanceof ConfigError) problems.push(...error.problems);
-      else problems.push(error instanceof Error ? error.message : String(error));
+      problems.push(error instanceof Error ? error.message : String(error));
       return undefined;
     }
   };

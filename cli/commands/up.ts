@@ -1,5 +1,5 @@
 // `oom-bonker up` (what `npm start` runs): broker, edge and a simulated device in one process, on loopback.
-import { ConfigError, describeServo, isLoopbackHost, type Env } from '../../contract/index.ts';
+import { collectProblems, ConfigError, describeServo, isLoopbackHost, type Env } from '../../contract/index.ts';
 import { brokerEnvShape, loadBrokerConfig } from '../../broker/config.ts';
 import type { RunningBroker } from '../../broker/start-broker.ts';
 import { deviceEnvShape, loadDeviceConfig } from '../../device/config.ts';
@@ -49,14 +49,7 @@ export const upCommand: Command = {
 
 function checkAll(env: Env): void {
   const problems: string[] = [];
-  for (const load of [loadBrokerConfig, loadEdgeConfig, loadDeviceConfig]) {
-    try {
-      load(env);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-    }
-  }
+  for (const load of [loadBrokerConfig, loadEdgeConfig, loadDeviceConfig]) collectProblems(() => load(env), problems);
   if (problems.length) throw new ConfigError([...new Set(problems)]);
 }
 
