@@ -4,7 +4,7 @@
 // bench/run.ts calls workersFigure() for the results table. Where the time goes: bench/workers-phases.ts.
 import { pathToFileURL } from 'node:url';
 import { silentLogger } from '../contract/index.ts';
-import { testBrokerConfig } from '../broker/test-support.ts';
+import { testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 import { startBroker } from '../broker/start-broker.ts';
 import { loadEdgeConfig } from '../edge/config.ts';
 import { startEdge } from '../edge/node.ts';

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { silentLogger } from '../contract/index.ts';
-import { testBrokerConfig } from '../broker/test-support.ts';
+import { testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 import { startBroker } from '../broker/start-broker.ts';
 import { fixtures } from '../test/fixtures/index.ts';
 import { startWranglerDev } from '../test/workerd/wrangler-dev.ts';

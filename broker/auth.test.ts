@@ -5,7 +5,7 @@ import { createTopics, deviceClientId, newClientId, type Logger } from '../contr
 import { deviceUser, writeUsersFile } from '../test/helpers/users-file.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 const P = createTopics();
 const PASSWORD = 'correct horse';

@@ -9,7 +9,7 @@ import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
 import { keepCleanSessionIncomingInMemory } from './clean-session-incoming.ts';
 import type { AedesPersistenceLike } from './ordered-persistence.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

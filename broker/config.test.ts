@@ -6,7 +6,7 @@ import { ConfigError } from '../contract/index.ts';
 import { loadBrokerConfig } from './config.ts';
 import { describePersistence } from './persistence.ts';
 import { hashPassword, isPasswordHash, verifyPassword } from './passwords.ts';
-import { makeTempDir } from './test-support.ts';
+import { makeTempDir } from '../test/helpers/broker-test-support.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

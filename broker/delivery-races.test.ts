@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { createTopics, silentLogger } from '../contract/index.ts';
 import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 const IN_FLIGHT = 100;
 // BONKER_TEST_RACES_UNFIXED=1 turns off exact-dedupe.ts and replay-guard.ts, to show these tests catch the races.

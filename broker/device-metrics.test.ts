@@ -6,11 +6,11 @@ import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDeviceInfo, silentLogger } from '../contract/index.ts';
 import { DEDUP_FILE } from '../device/dedup-store.ts';
-import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '../device/test-agent.ts';
+import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '../test/helpers/test-agent.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { MAX_TRACKED_DEVICES } from './device-metrics.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -13,7 +13,7 @@ import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
 import type { LimitKind } from './metrics.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 const topic = createTopics().bonk('tux');
 const CHUNK = Buffer.alloc(64 * 1024);

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { createTopics, silentLogger } from '../contract/index.ts';
 import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 const topic = createTopics().bonk('tux');
 const cleanups: (() => Promise<unknown>)[] = [];

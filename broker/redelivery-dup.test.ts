@@ -6,7 +6,7 @@ import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { silentLogger } from '../contract/index.ts';
 import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 let broker: RunningBroker;

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { silentLogger } from '../contract/index.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { startBroker } from './start-broker.ts';
-import { testBrokerConfig } from './test-support.ts';
+import { testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 it('fails start-up with the address when Redis is unreachable, instead of hanging', async () => {
   const port = await freePort();

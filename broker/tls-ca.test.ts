@@ -8,7 +8,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { createTopics, silentLogger } from '../contract/index.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from './test-support.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 
 const run = promisify(execFile);
 const topic = createTopics().bonk('tux');

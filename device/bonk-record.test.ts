@@ -9,7 +9,7 @@ import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { STATE_FILE } from './bonk-record.ts';
-import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from './test-agent.ts';
+import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '../test/helpers/test-agent.ts';
 
 const HISTORY = topics.history('tux');
 

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { silentLogger } from '../contract/index.ts';
 import { startBroker } from '../broker/start-broker.ts';
-import { testBrokerConfig } from '../broker/test-support.ts';
+import { testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 import { deviceUnitCommand } from '../build/device.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
-import { FAST } from './test-agent.ts';
+import { FAST } from '../test/helpers/test-agent.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 let args: string[];

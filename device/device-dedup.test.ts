@@ -11,7 +11,7 @@ import { loadDeviceConfig } from './config.ts';
 import { DEDUP_FILE } from './dedup-store.ts';
 import { startDevice } from './start-device.ts';
 import type { LogEntry } from '../test/helpers/recording-logger.ts';
-import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from './test-agent.ts';
+import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '../test/helpers/test-agent.ts';
 
 describe('device agent dedup', () => {
   let broker: TestBroker;

@@ -8,7 +8,7 @@ import { waitForEvent } from '../test/helpers/wait.ts';
 import { loadDeviceConfig } from './config.ts';
 import { createServo } from './servo/index.ts';
 import { startDevice, type RunningDevice } from './start-device.ts';
-import { bonkJson, connectPublisher, FAST, startAgent, topics } from './test-agent.ts';
+import { bonkJson, connectPublisher, FAST, startAgent, topics } from '../test/helpers/test-agent.ts';
 
 const NO_HARDWARE = {
   piModel: async () => undefined,

@@ -7,7 +7,7 @@ import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import type { LogEntry } from '../test/helpers/recording-logger.ts';
 import { deviceClientId } from '../contract/index.ts';
-import { bonkJson, connectPublisher, REST, startAgent, STRIKE, topics, type TestAgent } from './test-agent.ts';
+import { bonkJson, connectPublisher, REST, startAgent, STRIKE, topics, type TestAgent } from '../test/helpers/test-agent.ts';
 
 describe('device agent session', () => {
   let broker: TestBroker;

@@ -13,7 +13,7 @@ import { silentLogger, type Ack } from '../contract/index.ts';
 import { createBonkRecord, STATE_FILE } from './bonk-record.ts';
 import { discoveryPayload, HA_PRESS, homeAssistantTopics, linkHomeAssistant } from './home-assistant.ts';
 import { loadDeviceConfig } from './config.ts';
-import { connectPublisher, startAgent, topics, type TestAgent } from './test-agent.ts';
+import { connectPublisher, startAgent, topics, type TestAgent } from '../test/helpers/test-agent.ts';
 
 // The fields https://www.home-assistant.io/integrations/mqtt/ documents for device-based discovery and for the
 // button, sensor and availability schemas (abbreviations `dev`, `o`, `cmps`, `p`, `ids`, `mf`, `mdl`, `sw`).

@@ -5,7 +5,7 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { silentLogger } from '../contract/index.ts';
 import { startBroker } from '../broker/start-broker.ts';
-import { testBrokerConfig } from '../broker/test-support.ts';
+import { testBrokerConfig } from '../test/helpers/broker-test-support.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { startTestBroker } from '../test/helpers/test-broker.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';

@@ -5,11 +5,11 @@ import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
 import { loadDeviceConfig } from './config.ts';
-import { startFakePigpiod, type FakePigpiod } from './servo/fake-pigpiod.ts';
+import { startFakePigpiod, type FakePigpiod } from '../test/helpers/fake-pigpiod.ts';
 import { createPigpiodServo, type PigpiodServo } from './servo/pigpiod.ts';
 import { startDevice, type RunningDevice } from './start-device.ts';
 import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
-import { bonkJson, connectPublisher, FAST, REST, STRIKE, topics } from './test-agent.ts';
+import { bonkJson, connectPublisher, FAST, REST, STRIKE, topics } from '../test/helpers/test-agent.ts';
 import type { Ack } from '../contract/index.ts';
 
 let broker: TestBroker;

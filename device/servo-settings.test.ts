@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../contract/index.ts';
 import { loadDeviceConfig } from './config.ts';
 import { chooseServoDriver, type MachineProbes } from './servo/choose-driver.ts';
-import { startFakePigpiod } from './servo/fake-pigpiod.ts';
+import { startFakePigpiod } from '../test/helpers/fake-pigpiod.ts';
 import { createServo } from './servo/index.ts';
 import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 

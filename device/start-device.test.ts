@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
-import { bonkJson, connectPublisher, REST, startAgent, STRIKE, topics, type TestAgent } from './test-agent.ts';
+import { bonkJson, connectPublisher, REST, startAgent, STRIKE, topics, type TestAgent } from '../test/helpers/test-agent.ts';
 
 describe('device agent', () => {
   let broker: TestBroker;

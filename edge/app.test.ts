@@ -5,9 +5,9 @@ import { fixtures } from '../test/fixtures/index.ts';
 import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 import { createEdgeApp } from './app.ts';
 import { loadEdgeConfig } from './config.ts';
-import { EDGE_CASE_ENV, edgeCaseRequest, edgeCases } from './edge-cases.ts';
+import { EDGE_CASE_ENV, edgeCaseRequest, edgeCases } from '../test/helpers/edge-cases.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { createRecordingPublisher, type PublisherBehaviour, type RecordingPublisher } from './recording-publisher.ts';
+import { createRecordingPublisher, type PublisherBehaviour, type RecordingPublisher } from '../test/helpers/recording-publisher.ts';
 
 const opened: RecordingPublisher[] = [];
 afterEach(async () => {

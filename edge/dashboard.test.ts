@@ -6,7 +6,7 @@ import { createEdgeApp } from './app.ts';
 import { loadEdgeConfig } from './config.ts';
 import { dashboardSettings, mountDashboard } from './dashboard-routes.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { createRecordingPublisher, type PublisherBehaviour, type RecordingPublisher } from './recording-publisher.ts';
+import { createRecordingPublisher, type PublisherBehaviour, type RecordingPublisher } from '../test/helpers/recording-publisher.ts';
 
 const opened: RecordingPublisher[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@ import { createTopics, encodeAck, silentLogger, type BonkCommand } from '../cont
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { createDurablePublisher } from './durable-publisher.ts';
-import { connectNodeSocket } from './node-socket-connector.ts';
+import { connectNodeSocket } from '../test/helpers/node-socket-connector.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
 import { loadEdgeConfig } from './config.ts';
-import { EDGE_CASE_ENV } from './edge-cases.ts';
+import { EDGE_CASE_ENV } from '../test/helpers/edge-cases.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { createRecordingPublisher, type RecordingPublisher } from './recording-publisher.ts';
+import { createRecordingPublisher, type RecordingPublisher } from '../test/helpers/recording-publisher.ts';
 
 const opened: RecordingPublisher[] = [];
 afterEach(async () => {

@@ -15,7 +15,7 @@ import { createEdgeApp } from './app.ts';
 import { loadEdgeConfig } from './config.ts';
 import { createDurablePublisher } from './durable-publisher.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { connectNodeSocket } from './node-socket-connector.ts';
+import { connectNodeSocket } from '../test/helpers/node-socket-connector.ts';
 import { startEdge } from './node.ts';
 import type { BonkPublisher } from './publisher.ts';
 import { createWorkerdPublisher } from './workerd-publisher.ts';

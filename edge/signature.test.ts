@@ -5,7 +5,7 @@ import { fixtures } from '../test/fixtures/index.ts';
 import { createEdgeApp } from './app.ts';
 import { loadEdgeConfig } from './config.ts';
 import { createMemoryMetrics } from './metrics.ts';
-import { createRecordingPublisher } from './recording-publisher.ts';
+import { createRecordingPublisher } from '../test/helpers/recording-publisher.ts';
 import { SIGNATURE_MAX_SKEW_S, signBody } from './signature.ts';
 
 const SECRET = 'signature-test-secret';

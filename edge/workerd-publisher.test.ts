@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTopics, encodeAck, silentLogger, type BonkCommand } from '../contract/index.ts';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
-import { connectNodeSocket } from './node-socket-connector.ts';
+import { connectNodeSocket } from '../test/helpers/node-socket-connector.ts';
 import { brokerAddress, createWorkerdPublisher, type WorkerdBonkPublisher } from './workerd-publisher.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];

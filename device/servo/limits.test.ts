@@ -1,7 +1,7 @@
 // The hard-limit wrapper: the shared contract still holds, and nothing outside the limits reaches the driver.
 import { describe, expect, it } from 'vitest';
 import { PulseLimitError, withPulseLimits } from './limits.ts';
-import { describeServoContract } from './servo-contract.ts';
+import { describeServoContract } from '../../test/helpers/servo-contract.ts';
 import { createSimulatedServo } from './simulated.ts';
 
 describeServoContract('simulated behind the widest limits', async () => {

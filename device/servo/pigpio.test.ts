@@ -1,6 +1,6 @@
 // The pigpio driver against a recording stand-in for the npm module: the hardware cannot exist here.
 import { describe, expect, it, vi } from 'vitest';
-import { describeServoContract } from './servo-contract.ts';
+import { describeServoContract } from '../../test/helpers/servo-contract.ts';
 import { createPigpioServo, PigpioUnavailableError, type PigpioModule } from './pigpio.ts';
 
 type Call = [string, ...unknown[]];

@@ -1,9 +1,9 @@
 // The pigpiod driver against a stand-in daemon on loopback: exact frames, errors, and a daemon restart.
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitForEvent } from '../../test/helpers/wait.ts';
-import { PIGPIO_CMD, startFakePigpiod, type FakePigpiod } from './fake-pigpiod.ts';
+import { PIGPIO_CMD, startFakePigpiod, type FakePigpiod } from '../../test/helpers/fake-pigpiod.ts';
 import { createPigpiodServo, PigpiodUnreachableError, type PigpiodServo } from './pigpiod.ts';
-import { describeServoContract } from './servo-contract.ts';
+import { describeServoContract } from '../../test/helpers/servo-contract.ts';
 
 const daemons: FakePigpiod[] = [];
 const servos: PigpiodServo[] = [];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../test/helpers/temp-dir.ts';
 import { createPwmSysfsServo, pwmChannelForGpio, writeAttribute, type WriteAttribute } from './pwm-sysfs.ts';
-import { describeServoContract } from './servo-contract.ts';
+import { describeServoContract } from '../../test/helpers/servo-contract.ts';
 
 const temps: { remove(): Promise<void> }[] = [];
 afterEach(async () => {

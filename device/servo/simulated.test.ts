@@ -1,7 +1,7 @@
 // The simulated servo: the shared driver contract plus its recording and logging.
 import { describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../contract/index.ts';
-import { describeServoContract } from './servo-contract.ts';
+import { describeServoContract } from '../../test/helpers/servo-contract.ts';
 import { createSimulatedServo } from './simulated.ts';
 
 describeServoContract('simulated', async () => {

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../contract/index.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
-import { testBrokerConfig } from '../../broker/test-support.ts';
+import { testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { doneCounts, postInOrder, startRecordedDevice, startTestEdge } from './fault-kit.ts';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger, type Ack } from '../../contract/index.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
-import { testBrokerConfig } from '../../broker/test-support.ts';
+import { testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitForEvent, waitUntil } from '../helpers/wait.ts';
 import { doneCounts, numberedAlert, postAlert, startRecordedDevice, startTestEdge, type RecordedDevice } from './fault-kit.ts';

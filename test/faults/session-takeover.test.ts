@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTopics, deviceClientId, newClientId, silentLogger } from '../../contract/index.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
-import { testBrokerConfig } from '../../broker/test-support.ts';
+import { testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { deviceUser, writeUsersFile } from '../helpers/users-file.ts';
 import { waitForEvent } from '../helpers/wait.ts';

@@ -7,7 +7,7 @@ import { notificationSchema } from '../../edge/alertmanager-payload.ts';
 import { createEdgeApp } from '../../edge/app.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
 import { createMemoryMetrics } from '../../edge/metrics.ts';
-import { createRecordingPublisher } from '../../edge/recording-publisher.ts';
+import { createRecordingPublisher } from '../helpers/recording-publisher.ts';
 import { webhookBody, webhookQuery } from './webhook-arbitraries.ts';
 
 export const FUZZ_RUNS = Number(process.env.BONKER_FUZZ_RUNS ?? 100_000);

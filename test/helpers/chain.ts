@@ -9,8 +9,8 @@ import { makeTempDir } from './temp-dir.ts';
 import { waitUntil } from './wait.ts';
 
 /** Fast motion so a test strikes in milliseconds; the shape of the motion is what tests check. */
-export { FAST as FAST_MOTION, STRIKE as STRIKE_US } from '../../device/test-agent.ts';
-import { FAST as FAST_MOTION, STRIKE as STRIKE_US } from '../../device/test-agent.ts';
+export { FAST as FAST_MOTION, STRIKE as STRIKE_US } from './test-agent.ts';
+import { FAST as FAST_MOTION, STRIKE as STRIKE_US } from './test-agent.ts';
 
 export interface Chain {
   edgeUrl: string;

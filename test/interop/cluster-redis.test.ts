@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createTopics, silentLogger } from '../../contract/index.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
-import { asEmitter, testBrokerConfig } from '../../broker/test-support.ts';
+import { asEmitter, testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitForEvent, waitUntil } from '../helpers/wait.ts';
 

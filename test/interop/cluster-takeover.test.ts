@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createTopics, deviceClientId, newClientId, silentLogger } from '../../contract/index.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
-import { asEmitter, testBrokerConfig } from '../../broker/test-support.ts';
+import { asEmitter, testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { deviceUser, writeUsersFile } from '../helpers/users-file.ts';

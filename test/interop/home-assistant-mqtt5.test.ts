@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, topics, type TestAgent } from '../../device/test-agent.ts';
+import { startAgent, topics, type TestAgent } from '../helpers/test-agent.ts';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitForEvent, waitUntil } from '../helpers/wait.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBrokerConfig } from '../../broker/config.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { silentLogger, type Ack } from '../../contract/index.ts';
-import { startAgent, type TestAgent } from '../../device/test-agent.ts';
+import { startAgent, type TestAgent } from '../helpers/test-agent.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
 import { startEdge, type RunningEdge } from '../../edge/node.ts';
 import { freePort } from '../helpers/free-port.ts';

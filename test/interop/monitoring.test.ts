@@ -11,7 +11,7 @@ import { parse, stringify } from 'yaml';
 import { loadBrokerConfig } from '../../broker/config.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { silentLogger } from '../../contract/index.ts';
-import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '../../device/test-agent.ts';
+import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '../helpers/test-agent.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
 import { startEdge, type RunningEdge } from '../../edge/node.ts';
 import { fixtures } from '../fixtures/index.ts';

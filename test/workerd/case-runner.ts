@@ -1,5 +1,5 @@
 // Runs rows of the shared edge case table against a real edge: one wrangler dev per distinct setting set, one play.
-import { EDGE_CASE_ENV, edgeCaseRequest, edgeCases, type EdgeCase } from '../../edge/edge-cases.ts';
+import { EDGE_CASE_ENV, edgeCaseRequest, edgeCases, type EdgeCase } from '../helpers/edge-cases.ts';
 import { checkEdgeCase, FRONT_MODE, type CaseWorld } from './case-world.ts';
 import { startWranglerDev, type WranglerDev } from './wrangler-dev.ts';
 

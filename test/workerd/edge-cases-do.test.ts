@@ -1,8 +1,8 @@
-// The shared edge case table (edge/edge-cases.ts) against the Worker in Durable Object mode (wrangler dev), whose one
+// The shared edge case table (test/helpers/edge-cases.ts) against the Worker in Durable Object mode (wrangler dev), whose one
 // held broker connection meets every broker behaviour through the switchable front (test/workerd/case-world.ts).
 // The assertions live in checkEdgeCase (case-world.ts), the same for every build.
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { edgeCases } from '../../edge/edge-cases.ts';
+import { edgeCases } from '../helpers/edge-cases.ts';
 import { playEdgeCase, startWorkersPerSetting, type WorkersPerSetting } from './case-runner.ts';
 import { startCaseWorld, type CaseWorld } from './case-world.ts';
 

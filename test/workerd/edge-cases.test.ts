@@ -1,10 +1,10 @@
-// The shared edge case table (edge/edge-cases.ts) over real HTTP against both builds: the Worker in workerd
+// The shared edge case table (test/helpers/edge-cases.ts) over real HTTP against both builds: the Worker in workerd
 // (wrangler dev) and the Node edge, each publishing to a real Aedes through a front that plays each broker behaviour.
 // The assertions live in checkEdgeCase (case-world.ts), the same for every build.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { silentLogger, type Env } from '../../contract/index.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
-import { EDGE_CASE_ENV, edgeCases, type EdgeCase } from '../../edge/edge-cases.ts';
+import { EDGE_CASE_ENV, edgeCases, type EdgeCase } from '../helpers/edge-cases.ts';
 import { startEdge } from '../../edge/node.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { playEdgeCase, startWorkersPerSetting, type WorkersPerSetting } from './case-runner.ts';

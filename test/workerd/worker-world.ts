@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseBonkPayload, silentLogger } from '../../contract/index.ts';
-import { testBrokerConfig } from '../../broker/test-support.ts';
+import { testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { fixtures } from '../fixtures/index.ts';
 import { waitUntil } from '../helpers/wait.ts';

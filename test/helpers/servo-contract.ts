@@ -1,6 +1,6 @@
 // The contract every servo driver passes, run by each driver's test file (like aedes-persistence's abstract.js).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Servo } from './servo.ts';
+import type { Servo } from '../../device/servo/servo.ts';
 
 export interface ServoUnderTest {
   servo: Servo;

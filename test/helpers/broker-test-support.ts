@@ -1,11 +1,11 @@
-// Helpers for this directory's tests: a broker config on loopback port 0 and a temp dir that cleans up after itself.
+// Broker test helpers: a broker config on loopback port 0 and a temp dir that cleans up after itself.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import type { Env } from '../contract/index.ts';
-import { loadBrokerConfig, type BrokerConfig } from './config.ts';
+import type { Env } from '../../contract/index.ts';
+import { loadBrokerConfig, type BrokerConfig } from '../../broker/config.ts';
 
 /** Only the MQTT TCP listener, on an ephemeral loopback port; `env` adds or overrides variables. */
 export function testBrokerConfig(env: Env = {}): BrokerConfig {

@@ -1,11 +1,11 @@
 // Test support for the device agent: a simulated-servo agent against a test broker, a recording logger, a publisher.
 import mqtt, { type MqttClient } from 'mqtt';
-import { createTopics, type Ack, type Env } from '../contract/index.ts';
-import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
-import { waitUntil } from '../test/helpers/wait.ts';
-import { loadDeviceConfig } from './config.ts';
-import { createSimulatedServo, type SimulatedServo } from './servo/simulated.ts';
-import { startDevice, type RunningDevice } from './start-device.ts';
+import { createTopics, type Ack, type Env } from '../../contract/index.ts';
+import { createRecordingLogger } from './recording-logger.ts';
+import { waitUntil } from './wait.ts';
+import { loadDeviceConfig } from '../../device/config.ts';
+import { createSimulatedServo, type SimulatedServo } from '../../device/servo/simulated.ts';
+import { startDevice, type RunningDevice } from '../../device/start-device.ts';
 
 export const FAST: Env = {
   BONKER_SERVO_TRAVEL_MS: '5',
