@@ -97,9 +97,12 @@ describe('two brokers on one Redis', () => {
   }, 90_000);
 });
 
+const PROBES = 150;
+
 /** Publishes probes from `from` until one reaches `to` live (mqemitter-redis resubscribes after a Redis restart). */
 async function crossesLive(from: MqttClient, to: MqttClient, topic: string, received: string[]): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
+  // Up to about 30 s: ioredis backs off up to 2 s between reconnects, longer on a busy machine.
+  for (let attempt = 0; attempt < PROBES; attempt++) {
     const probe = `live-${attempt}`;
     await from.publishAsync(topic, probe, { qos: 1 });
     try {
@@ -110,5 +113,5 @@ async function crossesLive(from: MqttClient, to: MqttClient, topic: string, rece
       // Not yet: the emitter was still reconnecting; a missed probe is stored and replays on the next connect.
     }
   }
-  expect.fail('no message crossed from broker A to broker B within 50 probes after the Redis restart');
+  expect.fail(`no message crossed from broker A to broker B within ${PROBES} probes after the Redis restart`);
 }
