@@ -8,6 +8,7 @@ import type { EdgeConfig } from './config.ts';
 import { ClientAbortedError, EdgeHttpError, printable } from './http-error.ts';
 import type { EdgeMetrics } from './metrics.ts';
 import { createNotificationHandler } from './notification-handler.ts';
+import type { StoredBonks } from './stored-bonks.ts';
 import { createManualBonkGuards, createManualBonkHandler, MANUAL_BONK_BODY_LIMIT } from './manual-bonk-handler.ts';
 import { readBody } from './request-body.ts';
 import { createSignatureCheck } from './signature.ts';
@@ -20,6 +21,8 @@ export interface EdgeAppDeps {
   metrics: EdgeMetrics;
   /** Clock for the commands' `at`, epoch milliseconds. */
   now?: () => number;
+  /** A repeat memory that outlives this app (the Worker makes an app per request); by default the app's own. */
+  storedBonks?: StoredBonks;
 }
 
 /** Alertmanager's webhook receiver posts here; `/hook` is the short alias. */

@@ -8,7 +8,7 @@ import type { EdgeMetrics } from './metrics.ts';
 import { ensureConnected, storeWithin } from './publish-failure.ts';
 import type { BonkPublisher } from './publisher.ts';
 import { bodyText } from './request-body.ts';
-import { createStoredBonks } from './stored-bonks.ts';
+import { createStoredBonks, type StoredBonks } from './stored-bonks.ts';
 import { byDevice, toBonks, type BonkPlan } from './to-bonks.ts';
 
 export interface NotificationHandlerDeps {
@@ -17,6 +17,8 @@ export interface NotificationHandlerDeps {
   logger: Logger;
   metrics: EdgeMetrics;
   now: () => number;
+  /** The repeat memory to use: one that outlives the app (a Worker's isolate), else the app makes its own. */
+  storedBonks?: StoredBonks;
 }
 
 export function createNotificationHandler(deps: NotificationHandlerDeps): Handler {
@@ -70,8 +72,12 @@ interface Delivered {
   pending?: string[];
 }
 
-function createDelivery({ config, publisher, metrics, logger, now }: NotificationHandlerDeps) {
-  const stored = createStoredBonks({ windowMs: config.repeatWindowMs, max: REMEMBERED_BONKS, now });
+export function createRepeatMemory(config: EdgeConfig, now: () => number, shareInFlight = true): StoredBonks {
+  return createStoredBonks({ windowMs: config.repeatWindowMs, max: REMEMBERED_BONKS, now, shareInFlight });
+}
+
+function createDelivery({ config, publisher, metrics, logger, now, storedBonks }: NotificationHandlerDeps) {
+  const stored = storedBonks ?? createRepeatMemory(config, now);
   // ?wait=ack publishes every time: the device's `duplicate` ack is the answer the caller waits for.
   const store = (device: string, commands: BonkCommand[], waitForAcks: boolean) =>
     waitForAcks

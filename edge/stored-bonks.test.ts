@@ -56,6 +56,17 @@ describe('stored bonks', () => {
     expect(held.sent).toEqual([['a']]);
   });
 
+  it('without shareInFlight (a Worker) sends a mid-publish repeat again, and still answers later repeats from memory', async () => {
+    const { stored, sent, send } = world({ shareInFlight: false });
+    const held = heldSend();
+    const first = stored.store('tux', [command('a')], held.send);
+    expect(await stored.store('tux', [command('a')], send)).toBe(0);
+    held.settle().resolve();
+    expect(await first).toBe(0);
+    expect(await stored.store('tux', [command('a')], send)).toBe(1);
+    expect([...held.sent, ...sent]).toEqual([['a'], ['a']]);
+  });
+
   it('fails a waiting repeat with the publish it waited for, and sends the next one again', async () => {
     const { stored, sent, send } = world();
     const held = heldSend();

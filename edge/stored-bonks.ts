@@ -16,6 +16,12 @@ export interface StoredBonksOptions {
   /** Bonks remembered: at least half of this many of the latest; older ones are forgotten (and published again). */
   max: number;
   now: () => number;
+  /**
+   * False in a Worker: a repeat arriving while its first copy is still being stored publishes again instead of
+   * waiting for that publish, whose promise belongs to another request (workerd does not wake a request for I/O of
+   * another). Only finished stores are shared, plain numbers, which outlive requests safely.
+   */
+  shareInFlight?: boolean;
 }
 
 export type SendBonks = (commands: BonkCommand[]) => Promise<void>;
@@ -57,7 +63,7 @@ export function createStoredBonks(options: StoredBonksOptions): StoredBonks {
       for (const command of commands) {
         const key = `${device}/${command.id}`;
         if (isStored(key, now)) continue;
-        const pending = storing.get(key);
+        const pending = options.shareInFlight === false ? undefined : storing.get(key);
         if (pending) others.push(pending);
         else {
           fresh.push(command);

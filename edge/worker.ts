@@ -3,6 +3,8 @@
 import type { ExecutionContext } from 'hono';
 import { ConfigError } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
+import { createRepeatMemory } from './notification-handler.ts';
+import type { StoredBonks } from './stored-bonks.ts';
 import { BROKER_CONNECTION_BINDING, BROKER_CONNECTION_NAME, connectTcp, type BrokerConnection } from './broker-connection.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { createMemoryMetrics } from './metrics.ts';
@@ -26,6 +28,9 @@ export function createWorker(connector: SocketConnector = connectTcp) {
   // Settings derive from `env` only, which workerd hands every request of an isolate as the same object: parse them
   // once per env (~0.15 ms each time) instead of per request. Only settings: connections must not outlive a request.
   const configs = new WeakMap<object, WorkerConfig>();
+  // The repeat memory (BONKER_EDGE_REPEAT_WINDOW_S) per isolate and env, like the settings: ids and times only, no
+  // I/O object, so it may outlive a request. Without it a plain Worker forgot every bonk with its request.
+  const repeats = new WeakMap<object, StoredBonks>();
   return {
     async fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
       let config = configs.get(env);
@@ -47,8 +52,10 @@ export function createWorker(connector: SocketConnector = connectTcp) {
         connect: connector,
         logger: logger.child({ module: 'workerd-publisher' }),
       });
+      let storedBonks = repeats.get(env);
+      if (!storedBonks) repeats.set(env, (storedBonks = createRepeatMemory(edge, Date.now, false)));
       try {
-        return await createEdgeApp({ config: edge, publisher, logger, metrics }).fetch(request, env, ctx);
+        return await createEdgeApp({ config: edge, publisher, logger, metrics, storedBonks }).fetch(request, env, ctx);
       } finally {
         ctx.waitUntil(publisher.close());
       }

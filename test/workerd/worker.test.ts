@@ -25,6 +25,20 @@ describe('the edge Worker in workerd', () => {
     expect(world.received).toEqual([{ topic: 'bonker/tux/bonk', id }]);
   });
 
+  it('answers a re-sent alert from its isolate\'s memory (BONKER_EDGE_REPEAT_WINDOW_S) without publishing it again', async () => {
+    const alert = distinctAlert(1, 'repeat');
+    const id = await alertBonkId(alert.alerts[0]!);
+    const first = world.received.length;
+    expect(await (await world.post(alert)).json()).toEqual({ published: [id], coalesced: 0 });
+    // The same notification again, as Alertmanager re-sends it: stored already, so not published again.
+    expect(await (await world.post(alert)).json()).toEqual({ published: [id], repeated: 1, coalesced: 0 });
+    // A distinct alert after it, as a barrier: once it arrived, a second copy of the first would have too.
+    const barrier = distinctAlert(2, 'repeat');
+    await world.post(barrier);
+    await world.arrived(first + 2);
+    expect(world.received.slice(first).map((r) => r.id)).toEqual([id, await alertBonkId(barrier.alerts[0]!)]);
+  });
+
   it('answers /readyz after a CONNECT/CONNACK round trip', async () => {
     const response = await fetch(`${world.worker.url}/readyz`);
     expect(response.status).toBe(200);
