@@ -2,15 +2,11 @@
 // with wait=ack, 504 when the device did not answer in time (the bonk stays stored for it).
 import type { Handler, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import {
-  describeIssues, deviceIdSchema, isLoopbackHost, MAX_BONK_COUNT, manualBonk, type Ack, type Logger,
-} from '../contract/index.ts';
+import { describeIssues, isLoopbackHost, MAX_BONK_COUNT, manualBonk } from '../contract/index.ts';
 import { createAuthCheck } from './auth.ts';
 import type { EdgeConfig } from './config.ts';
+import { createDelivery, parseDeviceQuery, parseWaitQuery, type DeliveryDeps } from './deliver-bonks.ts';
 import { EdgeHttpError } from './http-error.ts';
-import type { EdgeMetrics } from './metrics.ts';
-import { ensureConnected, storeWithin } from './publish-failure.ts';
-import type { BonkPublisher } from './publisher.ts';
 import { bodyText, type BodyLimit } from './request-body.ts';
 
 /** The body is JSON (so a cross-site form cannot send it without a CORS preflight); `{}` means one strike. */
@@ -33,50 +29,28 @@ export function createManualBonkGuards(config: EdgeConfig): MiddlewareHandler[] 
   return [refuse];
 }
 
-export interface ManualBonkDeps {
-  config: EdgeConfig;
-  publisher: BonkPublisher;
-  logger: Logger;
-  metrics: EdgeMetrics;
-  now: () => number;
-}
+/** The same deliveries as the webhook's (deliver-bonks.ts); the app passes both handlers one set of dependencies. */
+export type ManualBonkDeps = DeliveryDeps;
 
 export function createManualBonkHandler(deps: ManualBonkDeps): Handler {
-  const { config, publisher, logger, metrics, now } = deps;
+  const { config, logger, now } = deps;
+  const deliver = createDelivery(deps);
   return async function handleManualBonk(c) {
-    const device = parseDevice(c.req.query('device') ?? config.defaultDevice);
-    const wait = c.req.query('wait');
-    if (wait !== undefined && wait !== 'ack') {
-      throw new EdgeHttpError(400, 'bad_shape', `wait: expected "ack" (or no wait parameter), got ${JSON.stringify(wait)}`);
-    }
+    const device = parseDeviceQuery(c.req.query('device')) ?? config.defaultDevice;
+    const wait = parseWaitQuery(c.req.query('wait'));
     const { count } = parseBody(await bodyText(c));
     const command = manualBonk(count, { newId: () => crypto.randomUUID(), now }, 'dashboard');
-    ensureConnected(publisher);
-    // Listen before publishing: a fast device can ack before the broker's PUBCOMP reaches us.
-    const acks = wait ? publisher.waitForAcks(device, [command.id], config.ackTimeoutMs).catch(() => [] as Ack[]) : undefined;
-    await storeWithin(publisher.publish(device, [command]), config.publishTimeoutMs).catch((error: EdgeHttpError) => {
-      logger.warn({ id: command.id, device, step: error.step, reason: error.message }, 'manual bonk not published');
-      throw error;
-    });
-    metrics.bonksPublished(1);
+    const delivered = await deliver({ bonks: [{ device, command }] }, wait);
     logger.info({ id: command.id, device, count }, 'manual bonk published');
-    if (!acks) return c.json({ published: [command.id] });
-    const received = await acks;
-    if (received.length) return c.json({ published: [command.id], acks: received, pending: [] });
+    if (!wait || delivered.acks?.length) return c.json(delivered);
     // Not a failure of the edge: the broker holds the bonk in the device's persistent session until the device takes
     // it; a device that never connected has no session, hence the proviso.
     const error =
       `no ack came from device ${device} within ${config.ackTimeoutMs} ms; the bonk is stored and will strike when ` +
       'the device connects, provided it has connected to this broker before (oom-bonker status lists the devices it knows)';
     logger.warn({ id: command.id, device, ackTimeoutMs: config.ackTimeoutMs }, 'manual bonk: no ack in time');
-    return c.json({ error, published: [command.id], acks: [], pending: [command.id] }, 504);
+    return c.json({ error, ...delivered }, 504);
   };
-}
-
-function parseDevice(value: string): string {
-  const parsed = deviceIdSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new EdgeHttpError(400, 'bad_shape', `device: ${parsed.error.issues[0]?.message ?? 'invalid device id'}`);
 }
 
 function parseBody(text: string): { count: number } {

@@ -3,7 +3,7 @@
 import type { ExecutionContext } from 'hono';
 import { ConfigError } from '../contract/index.ts';
 import { createEdgeApp } from './app.ts';
-import { createRepeatMemory } from './notification-handler.ts';
+import { createRepeatMemory } from './deliver-bonks.ts';
 import type { StoredBonks } from './stored-bonks.ts';
 import { BROKER_CONNECTION_BINDING, BROKER_CONNECTION_NAME, connectTcp, type BrokerConnection } from './broker-connection.ts';
 import { createConsoleLogger } from './console-logger.ts';
