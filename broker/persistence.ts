@@ -2,7 +2,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../contract/index.ts';
 import { openLevelDataDir } from './data-dir.ts';
-import type { AedesPersistenceLike } from './ordered-persistence.ts';
+import type { AedesPersistenceLike } from './delivery-guards/ordered-persistence.ts';
 
 export const PERSISTENCE_KINDS = ['level', 'memory'] as const;
 export type PersistenceKind = (typeof PERSISTENCE_KINDS)[number];

@@ -1,21 +1,16 @@
 // Starts the bundled broker: Aedes with our persistence, auth hooks and metrics, behind the configured listeners.
 import type { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
-import { Aedes, type Client, type ConnectPacket } from 'aedes';
+import { Aedes } from 'aedes';
 import { createTopics, type Logger } from '../contract/index.ts';
 import { createAcl } from './acl.ts';
-import { createAuthHooks, type AuthHooks } from './auth-hooks.ts';
+import { createAuthHooks } from './auth-hooks.ts';
 import type { BrokerConfig } from './config.ts';
 import { startListeners, type Listener } from './listeners.ts';
 import { createBrokerMetrics } from './metrics.ts';
 import { createDeviceMetrics } from './device-metrics.ts';
 import { createLimitRefusals, watchConnectTimeouts } from './limit-refusals.ts';
-import { installExactDedupe, type DedupableClient } from './exact-dedupe.ts';
-import { createOrderedPersistence, type OrderedPersistence } from './ordered-persistence.ts';
-import { keepCleanSessionIncomingInMemory } from './clean-session-incoming.ts';
-import { writeOutgoingUpdatesBehind } from './write-behind-update.ts';
+import { checkAedesVersion, deliveryHooks, guardPersistence } from './delivery-guards/index.ts';
 import { describePersistence, openBackend } from './persistence.ts';
-import { createReplayGuard, type ReplayClient } from './replay-guard.ts';
 import { dropStaleWills } from './stale-wills.ts';
 import { watchStoreHealth, type StoreFailure } from './store-health.ts';
 
@@ -54,9 +49,7 @@ export async function startBroker(
   });
   const backend = await openBackend(config.persistence, log);
   const store = watchStoreHealth(backend.persistence, { logger: log, onFailure: metrics.storeFailed });
-  const persistence = keepCleanSessionIncomingInMemory(
-    writeOutgoingUpdatesBehind(createOrderedPersistence(store.persistence, { ordered: overrides.orderOutgoing ?? true }), log),
-  );
+  const persistence = guardPersistence(store.persistence, log, { ordered: overrides.orderOutgoing ?? true });
   let aedes: Aedes | undefined;
   let listeners: Listener[] = [];
   try {
@@ -68,6 +61,7 @@ export async function startBroker(
       ...authHooks,
       ...deliveryHooks(persistence, overrides.raceGuards ?? true, () => metrics.forwarded(), inspectConnect),
     });
+    checkAedesVersion(aedes);
     metrics.observe(aedes, persistence.queuedMessages, store.health);
     await createDeviceMetrics({ aedes, persistence, topics, registry: metrics.registry, logger: log }).start();
     dropStaleWills(aedes, persistence as never, log);
@@ -102,41 +96,6 @@ export async function startBroker(
         refusals.close();
         log.info('broker closed');
       })),
-  };
-}
-
-/**
- * The persistence and hooks that keep every acknowledged bonk deliverable live: ordered enqueues
- * (ordered-persistence.ts), an exact duplicate check (exact-dedupe.ts) and the reconnect replay guard (replay-guard.ts).
- * Aedes has one preConnect, so the auth hooks' look at the CONNECT packet runs in it too.
- */
-function deliveryHooks(
-  persistence: OrderedPersistence,
-  guarded: boolean,
-  forwarded: () => void,
-  inspectConnect: AuthHooks['inspectConnect'],
-) {
-  type PreConnect = (client: Client, packet: ConnectPacket, done: (error: Error | null, ok: boolean) => void) => void;
-  if (!guarded) {
-    const preConnect: PreConnect = (client, packet, done) => (inspectConnect(client, packet), done(null, true));
-    return { persistence, preConnect, authorizeForward: <T>(_client: unknown, packet: T) => (forwarded(), packet) };
-  }
-  const replay = createReplayGuard();
-  const outgoingStream = persistence.outgoingStream as (client: object) => Readable;
-  const preConnect: PreConnect = (client, packet, done) => {
-    inspectConnect(client, packet);
-    installExactDedupe(client as unknown as DedupableClient);
-    replay.connecting(client, packet);
-    done(null, true);
-  };
-  return {
-    persistence: { ...persistence, outgoingStream: (client: ReplayClient) => replay.replay(client, outgoingStream(client)) },
-    preConnect,
-    authorizeForward<T extends object>(client: object, packet: T) {
-      if (!replay.mayForward(client, packet)) return null;
-      forwarded();
-      return packet;
-    },
   };
 }
 

@@ -4,7 +4,7 @@ import { afterEach, expect, it } from 'vitest';
 import memoryPersistence from 'aedes-persistence';
 import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
 import { waitUntil } from '../test/helpers/wait.ts';
-import type { AedesPersistenceLike } from './ordered-persistence.ts';
+import type { AedesPersistenceLike } from './delivery-guards/ordered-persistence.ts';
 import { watchStoreHealth } from './store-health.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];

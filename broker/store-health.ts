@@ -6,7 +6,7 @@
 // to `done`, the client's error handler destroys the socket) and logs nothing; the edge then sees only a dropped
 // connection and the broker still looked healthy.
 import type { Logger } from '../contract/index.ts';
-import type { AedesPersistenceLike } from './ordered-persistence.ts';
+import type { AedesPersistenceLike } from './delivery-guards/ordered-persistence.ts';
 
 export interface StoreFailure {
   operation: string;

@@ -1,7 +1,7 @@
 // Recording a sent message id behind the write: a PUBACK's clear and a reconnect's replay still see it recorded.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
+import { createRecordingLogger } from '../../test/helpers/recording-logger.ts';
 import type { AedesPersistenceLike } from './ordered-persistence.ts';
 import { writeOutgoingUpdatesBehind } from './write-behind-update.ts';
 

@@ -34,7 +34,7 @@
 // And: a stored PUBLISH that already has a message id was sent before and not acknowledged, so this is a re-delivery,
 // which MUST carry DUP 1 [MQTT-3.3.1-1]; aedes replays it with the stored `dup: false` (aedes-packet copies it).
 import { Readable } from 'node:stream';
-import { filterCovers } from './acl.ts';
+import { filterCovers } from '../acl.ts';
 
 export interface ReplayPacket {
   cmd?: string;

@@ -1,7 +1,7 @@
 // The ordering wrapper on its own: enqueues settle in publish order however their writes complete.
 import { describe, expect, it } from 'vitest';
 import { createOrderedPersistence, type AedesPersistenceLike, type PacketLike } from './ordered-persistence.ts';
-import { openPersistence } from './persistence.ts';
+import { openPersistence } from '../persistence.ts';
 
 /** A persistence whose writes finish only when the test says so: the out-of-order completion LevelDB shows. */
 function manualPersistence() {

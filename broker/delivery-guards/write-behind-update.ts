@@ -11,7 +11,7 @@
 // at the next connection, exactly as one killed before the PUBACK would; the device deduplicates by bonk id.
 // An update that fails (the message was cleared meanwhile) is logged; aedes would have dropped the connection instead.
 import { Readable } from 'node:stream';
-import type { Logger } from '../contract/index.ts';
+import type { Logger } from '../../contract/index.ts';
 import type { AedesPersistenceLike } from './ordered-persistence.ts';
 
 interface Client {

@@ -1,10 +1,10 @@
 // The exact duplicate check still does what aedes' check is for: one copy per message despite overlapping filters.
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createTopics, silentLogger } from '../contract/index.ts';
-import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
-import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
+import { createTopics, silentLogger } from '../../contract/index.ts';
+import { waitForEvent, waitUntil } from '../../test/helpers/wait.ts';
+import { startBroker, type RunningBroker } from '../start-broker.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../../test/helpers/broker-test-support.ts';
 
 const topics = createTopics();
 const cleanups: (() => Promise<unknown>)[] = [];

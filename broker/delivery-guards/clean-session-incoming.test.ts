@@ -4,12 +4,12 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { silentLogger } from '../contract/index.ts';
-import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
+import { silentLogger } from '../../contract/index.ts';
+import { waitForEvent, waitUntil } from '../../test/helpers/wait.ts';
 import { keepCleanSessionIncomingInMemory } from './clean-session-incoming.ts';
 import type { AedesPersistenceLike } from './ordered-persistence.ts';
-import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
+import { startBroker, type RunningBroker } from '../start-broker.ts';
+import { asEmitter, makeTempDir, testBrokerConfig } from '../../test/helpers/broker-test-support.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
