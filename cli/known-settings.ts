@@ -31,7 +31,7 @@ export const KNOWN_SETTINGS: readonly string[] = [
 
 /** Read by the test suite and the container build only; tolerated so a developer's shell does not stop `up`. */
 export const TOOL_VARIABLES: readonly string[] = [
-  'BONKER_FUZZ_RUNS', 'BONKER_TEST_UNORDERED', 'BONKER_TEST_RACES_UNFIXED', 'BONKER_BASE_IMAGE', 'BONKER_BASE_NPM',
+  'BONKER_FUZZ_RUNS', 'BONKER_ABSTRACT_STORE', 'BONKER_TEST_UNORDERED', 'BONKER_TEST_RACES_UNFIXED', 'BONKER_BASE_IMAGE', 'BONKER_BASE_NPM',
 ];
 
 const KNOWN = new Set([...KNOWN_SETTINGS, ...TOOL_VARIABLES]);
