@@ -1,6 +1,6 @@
 // The device's own record of its bonks: the total strikes and the last BONKER_HISTORY_SIZE answered commands, kept in
 // the state directory (so a restart keeps them) and published retained on `<prefix>/<device>/history` for the dashboard.
-import type { EventEmitter } from 'node:events';
+import type { DeviceEvents } from './device-events.ts';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -21,7 +21,7 @@ export interface BonkRecord {
 /** Loads the saved record and, from then on, adds every answered command the agent emits as 'ack'. */
 export async function createBonkRecord(deps: {
   config: Pick<DeviceConfig, 'stateDir' | 'historySize'>;
-  events: EventEmitter;
+  events: DeviceEvents;
   logger: Logger;
 }): Promise<BonkRecord> {
   const { config, events } = deps;
@@ -73,7 +73,7 @@ export function linkHistoryTopic(deps: {
   client: MqttClient;
   record: BonkRecord;
   topic: string;
-  events: EventEmitter;
+  events: DeviceEvents;
   logger: Logger;
 }): void {
   const { client, record, topic, events, logger } = deps;

@@ -1,11 +1,11 @@
 // The dedup store's health as the device reports it: a store that cannot write (full disk, read-only state directory)
 // leaves every bonk unacknowledged and redelivered, so it must be a visible state, not only an error line.
-import type { EventEmitter } from 'node:events';
+import type { DeviceEvents } from './device-events.ts';
 import type { DedupStoreHealth } from '../contract/index.ts';
 import type { DedupStore } from './dedup-store.ts';
 
 /** The same store, emitting 'dedup-store' (DedupStoreHealth) when a write fails and when writing works again. */
-export function watchDedupStore(store: DedupStore, events: EventEmitter): DedupStore & { health(): DedupStoreHealth } {
+export function watchDedupStore(store: DedupStore, events: DeviceEvents): DedupStore & { health(): DedupStoreHealth } {
   let health: DedupStoreHealth = { ok: true, failures: 0 };
   return {
     get: (id) => store.get(id),

@@ -1,7 +1,7 @@
 // Keeps the device's retained info (`<prefix>/<device>/info`) current: the servo driver in use and whether `auto`
 // fell back to simulating, when the agent was last seen, its last strike and whether its dedup store can write. `oom-bonker status`, the page and Home
 // Assistant's driver sensor read it.
-import type { EventEmitter } from 'node:events';
+import type { DeviceEvents } from './device-events.ts';
 import type { MqttClient } from 'mqtt';
 import {
   lastBonkOf, QOS, type Ack, type DedupStoreHealth, type DeviceInfo, type LastBonk, type Logger, type ServoSelection,
@@ -18,7 +18,7 @@ export function linkDeviceInfo(deps: {
   client: MqttClient;
   topic: string;
   servo: ServoSelection;
-  events: EventEmitter;
+  events: DeviceEvents;
   logger: Logger;
   now: () => number;
   /** The last strike known at start (Home Assistant's saved state), so a restart does not forget it. */

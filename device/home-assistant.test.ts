@@ -6,7 +6,7 @@ import { parseDeviceState } from '../contract/index.ts';
 import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
-import { EventEmitter } from 'node:events';
+import { createDeviceEvents } from './device-events.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger, type Ack } from '../contract/index.ts';
@@ -134,7 +134,7 @@ describe('Home Assistant discovery', () => {
   it('coalesces a burst of acks into few state writes, ending at the latest total', async () => {
     const client = await connectPublisher(broker.url, 'ha-burst');
     try {
-      const events = new EventEmitter();
+      const events = createDeviceEvents();
       const config = loadDeviceConfig({ BONKER_STATE_DIR: state.path });
       const record = await createBonkRecord({ config, events, logger: silentLogger });
       linkHomeAssistant({ client, config, topics, events, record, logger: silentLogger });

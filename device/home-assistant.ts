@@ -1,7 +1,7 @@
 // Home Assistant MQTT discovery: the bonker appears in HA as a device with a Bonk button and bonk sensors.
 // Device-based discovery (one retained config on `<ha>/device/<node id>/config` holding `dev`, `o`, `cmps`), see
 // https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload. HA re-reads it on its birth message.
-import type { EventEmitter } from 'node:events';
+import type { DeviceEvents } from './device-events.ts';
 import type { MqttClient } from 'mqtt';
 import {
   deviceStateTopic,
@@ -98,7 +98,7 @@ export function linkHomeAssistant(deps: {
   client: MqttClient;
   config: DeviceConfig;
   topics: Topics;
-  events: EventEmitter;
+  events: DeviceEvents;
   record: BonkRecord;
   logger: Logger;
 }): void {

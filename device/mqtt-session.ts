@@ -1,5 +1,5 @@
 // The agent's MQTT connection: persistent session, retained online/offline status, reconnect with backoff.
-import type { EventEmitter } from 'node:events';
+import type { DeviceEvents } from './device-events.ts';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { deviceClientId, parseBrokerUrl, QOS, STATUS_OFFLINE, STATUS_ONLINE, type Logger, type Topics } from '../contract/index.ts';
 import type { DeviceConfig } from './config.ts';
@@ -63,7 +63,7 @@ export function manageSession(deps: {
   config: DeviceConfig;
   topics: Topics;
   logger: Logger;
-  events: EventEmitter;
+  events: DeviceEvents;
   /** After each CONNACK once the bonk subscription exists (made now, or kept by the broker's session). */
   onSubscribed?: () => void;
 }): SessionControl {
@@ -118,7 +118,7 @@ export function manageSession(deps: {
 
 async function announce(
   client: MqttClient,
-  deps: { subscribe: boolean; config: DeviceConfig; topics: Topics; logger: Logger; events: EventEmitter; onSubscribed?: () => void },
+  deps: { subscribe: boolean; config: DeviceConfig; topics: Topics; logger: Logger; events: DeviceEvents; onSubscribed?: () => void },
 ): Promise<void> {
   const { config, topics, logger, events } = deps;
   try {

@@ -1,5 +1,5 @@
 // The device agent: receives bonk commands over a persistent MQTT session, strikes, records the id, then acknowledges.
-import { EventEmitter } from 'node:events';
+import { createDeviceEvents, type DeviceEvents } from './device-events.ts';
 import type { MqttClient } from 'mqtt';
 import {
   createTopics, encodeAck, QOS, settledWithin, STATUS_OFFLINE, type Ack, type DeviceInfo, type Logger, type ServoSelection,
@@ -23,8 +23,8 @@ export interface RunningDevice {
   servo: Servo;
   /** What the retained `<prefix>/<device>/info` says now. */
   info(): DeviceInfo;
-  /** 'ack' (Ack) for every command answered, 'connected' after each (re)connect, 'bonk' (command, strike n). */
-  events: EventEmitter;
+  /** What the agent announces (device-events.ts): 'ack', 'connected', 'bonk', 'dedup-store', 'home-assistant'. */
+  events: DeviceEvents;
   /** Finishes the strike in progress, parks, announces offline, disconnects, closes the servo; within 5 s. */
   close(): Promise<void>;
 }
@@ -42,7 +42,7 @@ export async function startDevice(
 ): Promise<RunningDevice> {
   const now = deps.now ?? Date.now;
   // First, so an unwritable state directory fails start-up before anything moves or connects.
-  const events = new EventEmitter();
+  const events = createDeviceEvents();
   const store = watchDedupStore(await createDedupStore({ dir: config.stateDir, maxEntries: config.dedupSize, logger }), events);
   const servo = deps.servo ?? (await createServo(config, logger));
   const striker = createStriker({ servo, motion: config.motion });
@@ -88,7 +88,7 @@ function selectionOf(servo: Servo | SelectedServo, config: DeviceConfig): ServoS
 
 function createHandler(
   config: DeviceConfig,
-  deps: { store: DedupStore; striker: Striker; now: () => number; logger: Logger; events: EventEmitter; stopping: AbortSignal },
+  deps: { store: DedupStore; striker: Striker; now: () => number; logger: Logger; events: DeviceEvents; stopping: AbortSignal },
 ): CommandHandler {
   const { store, striker, now, logger, events, stopping } = deps;
   const runner = createBonkRunner({
@@ -104,7 +104,7 @@ async function connect(deps: {
   config: DeviceConfig;
   topics: Topics;
   logger: Logger;
-  events: EventEmitter;
+  events: DeviceEvents;
   handler: CommandHandler;
   stopping: AbortSignal;
 }): Promise<{ session: SessionControl; inbox: { idle(): Promise<void> } }> {
@@ -130,7 +130,7 @@ function attachBonkHandler(deps: {
   client: MqttClient;
   handler: CommandHandler;
   session: SessionControl;
-  events: EventEmitter;
+  events: DeviceEvents;
   logger: Logger;
   bonkTopic: string;
   ackTopic: string;
