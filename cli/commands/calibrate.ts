@@ -3,10 +3,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { emitKeypressEvents } from 'node:readline';
 import type { Env, Logger } from '../../contract/index.ts';
+import { openCalibration, type Calibration } from '../../device/calibration.ts';
 import { deviceEnvShape, loadDeviceConfig, type DeviceConfig } from '../../device/config.ts';
-import { createServo } from '../../device/servo/index.ts';
-import type { Servo } from '../../device/servo/servo.ts';
-import { createStriker } from '../../device/strike.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../flags.ts';
 
@@ -35,7 +33,7 @@ export const calibrateCommand: Command = {
     const original = await readFile(file, 'utf8').catch(() => '');
     // The file's values are the starting point; the environment and flags still override them.
     const config = loadDeviceConfig({ ...parseEnvText(original), ...env });
-    const servo = await createServo(config, logger.child({ part: 'calibrate' }));
+    const servo = await openCalibration(config, logger.child({ part: 'calibrate' }));
     const print = (line: string) => out(`${line}\r`);
     try {
       const result = await calibrate({ config, servo, step, print, logger });
@@ -63,7 +61,7 @@ interface Marks {
 }
 
 /** Runs the key loop; resolves with the marks on `w`, undefined on `q` / Ctrl-C. */
-async function calibrate(deps: { config: DeviceConfig; servo: Servo; step: number; print: (line: string) => void; logger: Logger }): Promise<Marks | undefined> {
+async function calibrate(deps: { config: DeviceConfig; servo: Calibration; step: number; print: (line: string) => void; logger: Logger }): Promise<Marks | undefined> {
   const { config, servo, print } = deps;
   const marks: Marks = { ...config.motion };
   let stepIndex = STEPS.indexOf(deps.step);
@@ -71,13 +69,11 @@ async function calibrate(deps: { config: DeviceConfig; servo: Servo; step: numbe
   const show = () =>
     print(`pulse ${pulse} µs  step ${STEPS[stepIndex]}  rest ${marks.restUs}  strike ${marks.strikeUs}  hold ${marks.holdMs} ms`);
   const move = async (to: number) => {
-    const target = Math.min(config.servo.maxUs, Math.max(config.servo.minUs, to));
-    await servo.setPulseWidth(target);
-    pulse = target;
+    pulse = await servo.moveTo(to);
   };
   // Raw mode first: keys typed before it would be echoed by the terminal and not reach us as keypresses.
   const keys = keypresses();
-  print(`calibrating with the ${servo.driver} driver, hard limits ${config.servo.minUs}-${config.servo.maxUs} µs`);
+  print(`calibrating with the ${servo.driver} driver, hard limits ${servo.limits.minUs}-${servo.limits.maxUs} µs`);
   KEYS.forEach((line) => print(line));
   await move(pulse);
   show();
@@ -91,7 +87,7 @@ async function calibrate(deps: { config: DeviceConfig; servo: Servo; step: numbe
     H: async () => void (marks.holdMs = Math.min(5_000, marks.holdMs + HOLD_STEP_MS)),
     t: async () => {
       print('test bonk');
-      await createStriker({ servo, motion: { ...config.motion, ...marks } }).strike();
+      await servo.tryStrike(marks);
       pulse = marks.restUs;
     },
     w: async () => (marks.restUs === marks.strikeUs ? print('rest and strike are the same position; mark them apart') : 'done'),
