@@ -48,18 +48,10 @@ export const MAX_HISTORY_SIZE = 50;
 /** Longest text field of an entry; label values and reasons can be long, and every viewer receives the payload. */
 export const FIELD_MAX_CHARS = 120;
 
-/** The record of a finished strike, from its `done` ack: the bonk's pod, namespace and container when it had them. */
-export function lastBonkOf(ack: Ack, now: () => number): LastBonk {
-  const labels = ack.labels ?? {};
-  return {
-    id: ack.id,
-    at: ack.finishedAt ?? now(),
-    bonks: ack.bonks,
-    reason: ack.reason ?? '',
-    ...(labels.namespace ? { namespace: labels.namespace } : {}),
-    ...(labels.pod ? { pod: labels.pod } : {}),
-    ...(labels.container ? { container: labels.container } : {}),
-  };
+/** The record of a finished strike, from its `done` ack: its history entry without the result (contract of `last`). */
+export function lastBonkOf(ack: Ack, now: () => number = Date.now): LastBonk {
+  const { result: _result, error: _error, ...last } = bonkEntry(ack, now);
+  return last;
 }
 
 export const deviceStateSchema = z.object({

@@ -4,7 +4,7 @@ import type { DeviceEvents } from './device-events.ts';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { bonkEntry, parseDeviceState, QOS, type Ack, type DeviceState, type Logger } from '../contract/index.ts';
+import { bonkEntry, lastBonkOf, parseDeviceState, QOS, type Ack, type DeviceState, type Logger } from '../contract/index.ts';
 import type { DeviceConfig } from './config.ts';
 
 /** Named when only Home Assistant read it; kept, so an upgraded device keeps its total. */
@@ -64,8 +64,7 @@ export function nextState(state: DeviceState, ack: Ack, historySize: number, now
   const entry = bonkEntry(ack, now);
   const recent = [entry, ...(state.recent ?? [])].slice(0, historySize);
   if (ack.result !== 'done' || ack.bonks === 0) return { ...state, recent };
-  const { result: _result, error: _error, ...last } = entry;
-  return { v: 1, total: state.total + ack.bonks, last, recent };
+  return { v: 1, total: state.total + ack.bonks, last: lastBonkOf(ack, now), recent };
 }
 
 /** Publishes the record, retained, on every (re)connect and after every save; the viewer role may read it. */
