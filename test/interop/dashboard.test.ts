@@ -8,16 +8,12 @@ import { createTopics, silentLogger } from '../../contract/index.ts';
 import { loadBrokerConfig } from '../../broker/config.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { startChain, type Chain } from '../helpers/chain.ts';
+import { CHROMIUM_ARGS } from '../helpers/chromium.ts';
 import { fixtures } from '../fixtures/index.ts';
 import { CHROMIUM, requireProgram } from './require-programs.ts';
 
 const TOKEN = 'dashboard-test-token';
 const RESULTS = new URL('../../test-results/', import.meta.url);
-/** Headless, no sandbox (CI runs as root), and nothing that phones home: the machine has no network. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const topics = createTopics();
