@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * up: piped to `brokers.up`.  refuses: piped to `brokers.refuses` (a broker that closes on a bonk publish).
- * down: nothing listens, connections are refused.  hangs: connections are accepted and never answered, and open
+ * down: every connection is reset at once (the port stays ours: closed, another test's server could take it and answer
+ * for the broker).  hangs: connections are accepted and never answered, and open
  * ones stop forwarding (so a client connected earlier sees its broker go silent).
  */
 export type FrontMode = 'up' | 'refuses' | 'down' | 'hangs';
@@ -29,6 +30,7 @@ export async function startBrokerFront(brokers: { up: number; refuses: number })
       link.upstream?.destroy();
       open.delete(link);
     });
+    if (current === 'down') return void client.resetAndDestroy();
     if (current === 'hangs') return;
     const upstream = net.connect(current === 'refuses' ? brokers.refuses : brokers.up, '127.0.0.1');
     link.upstream = upstream;
@@ -59,11 +61,7 @@ export async function startBrokerFront(brokers: { up: number; refuses: number })
     mode: () => current,
     async setMode(mode) {
       if (mode === current) return;
-      if (current === 'down') await listen(port);
-      if (mode === 'down') {
-        destroyAll();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      }
+      if (mode === 'down') destroyAll();
       if (mode === 'hangs') {
         for (const { client, upstream } of open) {
           client.unpipe();
@@ -76,7 +74,7 @@ export async function startBrokerFront(brokers: { up: number; refuses: number })
     },
     async close() {
       destroyAll();
-      if (current !== 'down') await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       current = 'down';
     },
   };
