@@ -10,10 +10,10 @@ import { createTopics, type Logger } from '../contract/index.ts';
 import { loadDeviceConfig } from '../device/config.ts';
 import { createSimulatedServo } from '../device/servo/simulated.ts';
 import { startDevice } from '../device/start-device.ts';
-import { createEdgeApp } from '../edge/app.ts';
-import { loadEdgeConfig } from '../edge/config.ts';
-import { createMqttPublisher } from '../edge/mqtt-publisher.ts';
-import { createPromMetrics } from '../edge/prom-metrics.ts';
+import { createEdgeApp } from '../edge/core/app.ts';
+import { loadEdgeConfig } from '../edge/core/config.ts';
+import { createMqttPublisher } from '../edge/node/publisher.ts';
+import { createPromMetrics } from '../edge/node/metrics.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { preciseNow } from './stats.ts';
 
@@ -35,7 +35,7 @@ async function broker(logger: Logger): Promise<Closer> {
   };
 }
 
-/** The Node edge of edge/node.ts, but with a sub-millisecond clock for the commands' `at` (figure 2). */
+/** The Node edge of edge/node/main.ts, but with a sub-millisecond clock for the commands' `at` (figure 2). */
 async function edge(logger: Logger): Promise<Closer> {
   const config = loadEdgeConfig({ ...env, BONKER_EDGE_PORT: '0' });
   const publisher = await createMqttPublisher({

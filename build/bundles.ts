@@ -1,8 +1,8 @@
 // `npm run build` (`npm ci` runs it through `prepare`): the JavaScript the shipped entries run, so nothing compiles
 // TypeScript at start-up. One CommonJS bundle per `oom-bonker` subcommand in dist/cli/, holding that command only
 // (a Pi pays for what `bonk` uses, not for Aedes and Hono), the whole command table in dist/cli/oom-bonker.cjs for the
-// help overview, and web/ copied to dist/web/ for the dashboard.
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// help overview. The edge's bundle reads the dashboard page from web/ itself, which the package ships.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile, type OutputFile, type Plugin } from 'esbuild';
@@ -145,16 +145,11 @@ export async function buildCli(outDir = path.join(DIST, 'cli')): Promise<Metafil
   return metafile;
 }
 
-/** dist/web/: the dashboard resolves `../web/` from its bundle in dist/cli/, as it does from edge/ in the sources. */
-async function copyWeb(): Promise<void> {
-  await rm(path.join(DIST, 'web'), { recursive: true, force: true });
-  await cp(path.join(ROOT, 'web'), path.join(DIST, 'web'), { recursive: true });
-}
-
 export async function buildAll(): Promise<string[]> {
-  // dist/device/ held the agent's own bundle before dist/cli/device.cjs replaced it.
-  const [metafile] = await Promise.all([buildCli(), copyWeb(), rm(path.join(DIST, 'device'), { recursive: true, force: true })]);
-  return [...Object.keys(metafile.outputs).filter((file) => file.endsWith('.cjs')), 'dist/web/'];
+  // dist/device/ held the agent's own bundle before dist/cli/device.cjs replaced it; dist/web/ held a copy of web/.
+  const stale = ['device', 'web'].map((dir) => rm(path.join(DIST, dir), { recursive: true, force: true }));
+  const [metafile] = await Promise.all([buildCli(), ...stale]);
+  return Object.keys(metafile.outputs).filter((file) => file.endsWith('.cjs'));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

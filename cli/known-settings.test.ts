@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { brokerEnvShape } from '../broker/config.ts';
 import { deviceEnvShape } from '../device/config.ts';
-import { edgeEnvShape } from '../edge/config.ts';
-import { workerEnvShape } from '../edge/worker-config.ts';
+import { edgeEnvShape } from '../edge/core/config.ts';
+import { workerEnvShape } from '../edge/workers/config.ts';
 import { closestName, editDistance } from './closest-name.ts';
 import { COMMANDS } from './main.ts';
 import { KNOWN_SETTINGS, unknownSettingProblems } from './known-settings.ts';

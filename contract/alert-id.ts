@@ -26,7 +26,7 @@ export function alertKey(alert: AlertIdentity): string {
   return `${who}\n${canonicalInstant(alert.startsAt)}`;
 }
 
-/** RFC 3339 as the edge accepts it (edge/alertmanager-payload.ts): seconds required, any fraction, Z or ±hh:mm. */
+/** RFC 3339 as the edge accepts it (edge/core/alertmanager-payload.ts): seconds required, any fraction, Z or ±hh:mm. */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
 
 /**

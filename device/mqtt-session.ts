@@ -39,7 +39,7 @@ export function deviceClientOptions(config: DeviceConfig, topics: Topics): IClie
 export async function createDeviceClient(config: DeviceConfig, topics: Topics): Promise<MqttClient> {
   const client = await createMqttClient(config.brokerUrls.map(parseBrokerUrl), deviceClientOptions(config, topics));
   // mqtt.js leaves Nagle on: the ack published right after a PUBACK then waits for the broker's delayed ACK
-  // (up to 40 ms on Linux; see edge/mqtt-publisher.ts). Set per connection; WebSocket streams have no such switch.
+  // (up to 40 ms on Linux; see edge/node/publisher.ts). Set per connection; WebSocket streams have no such switch.
   client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true));
   return client;
 }

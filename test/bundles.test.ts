@@ -101,7 +101,7 @@ describe('the bundles (build/bundles.ts)', () => {
 
   it('up holds all three parts', () => {
     const inputs = inputsOf('up');
-    for (const file of ['broker/start-broker.ts', 'edge/node.ts', 'device/start-device.ts']) expect(inputs).toContain(file);
+    for (const file of ['broker/start-broker.ts', 'edge/node/main.ts', 'device/start-device.ts']) expect(inputs).toContain(file);
   });
 
   it('client bundles use Node\'s streams for readable-stream; the broker\'s keep the package', () => {

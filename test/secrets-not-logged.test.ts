@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hashPassword } from '../broker/passwords.ts';
 import { newClientId } from '../contract/index.ts';
-import { signBody } from '../edge/signature.ts';
+import { signBody } from '../edge/core/signature.ts';
 import { fixtures } from './fixtures/index.ts';
 import { startBonker, type BonkerProcess } from './helpers/child-process.ts';
 import { freePort } from './helpers/free-port.ts';

@@ -3,8 +3,8 @@ import { collectProblems, ConfigError, describeServo, isLoopbackHost, type Env }
 import { brokerEnvShape, loadBrokerConfig } from '../../broker/config.ts';
 import type { RunningBroker } from '../../broker/start-broker.ts';
 import { deviceEnvShape, loadDeviceConfig } from '../../device/config.ts';
-import { edgeEnvShape, loadEdgeConfig } from '../../edge/config.ts';
-import type { RunningEdge } from '../../edge/node.ts';
+import { edgeEnvShape, loadEdgeConfig } from '../../edge/core/config.ts';
+import type { RunningEdge } from '../../edge/node/main.ts';
 import type { Command } from '../command.ts';
 import { skipPacketIdCache } from '../packet-id-cache.ts';
 import { runUntilSignal, type Stoppable } from '../run-service.ts';
@@ -21,7 +21,7 @@ export const upCommand: Command = {
     // Imported here, not at the top: the help overview lists this command without loading the three parts.
     const [{ startBroker }, { startEdge }, { startDevice }] = await Promise.all([
       import('../../broker/start-broker.ts'),
-      import('../../edge/node.ts'),
+      import('../../edge/node/main.ts'),
       import('../../device/start-device.ts'),
     ]);
     const started: Stoppable[] = [];

@@ -3,10 +3,10 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../contract/index.ts';
-import { notificationSchema } from '../../edge/alertmanager-payload.ts';
-import { createEdgeApp } from '../../edge/app.ts';
-import { loadEdgeConfig } from '../../edge/config.ts';
-import { createMemoryMetrics } from '../../edge/metrics.ts';
+import { notificationSchema } from '../../edge/core/alertmanager-payload.ts';
+import { createEdgeApp } from '../../edge/core/app.ts';
+import { loadEdgeConfig } from '../../edge/core/config.ts';
+import { createMemoryMetrics } from '../../edge/core/metrics.ts';
 import { createRecordingPublisher } from '../helpers/recording-publisher.ts';
 import { webhookBody, webhookQuery } from './webhook-arbitraries.ts';
 

@@ -3,8 +3,8 @@ import { silentLogger, type Ack, type Env } from '../../contract/index.ts';
 import { loadDeviceConfig } from '../../device/config.ts';
 import { createSimulatedServo, type SimulatedServo } from '../../device/servo/simulated.ts';
 import { startDevice, type RunningDevice } from '../../device/start-device.ts';
-import { loadEdgeConfig } from '../../edge/config.ts';
-import { startEdge, type RunningEdge } from '../../edge/node.ts';
+import { loadEdgeConfig } from '../../edge/core/config.ts';
+import { startEdge, type RunningEdge } from '../../edge/node/main.ts';
 import { makeTempDir } from './temp-dir.ts';
 import { waitUntil } from './wait.ts';
 

@@ -7,7 +7,7 @@ import firingTwo from '../fixtures/firing-two.json' with { type: 'json' };
 import mixed from '../fixtures/mixed-firing-resolved.json' with { type: 'json' };
 import resolved from '../fixtures/resolved.json' with { type: 'json' };
 import type { PublisherBehaviour } from './recording-publisher.ts';
-import { signBody } from '../../edge/signature.ts';
+import { signBody } from '../../edge/core/signature.ts';
 
 export interface EdgeCase {
   name: string;

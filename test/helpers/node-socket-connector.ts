@@ -2,8 +2,8 @@
 // publishers' MQTT code can be tested in Node against a real broker.
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import type { ByteSocket } from '../../edge/mqtt-packet-session.ts';
-import type { SocketConnector } from '../../edge/workerd-publisher.ts';
+import type { ByteSocket } from '../../edge/workers/mqtt-packet-session.ts';
+import type { SocketConnector } from '../../edge/workers/publisher.ts';
 
 export const connectNodeSocket: SocketConnector = ({ hostname, port }) => {
   const socket = net.connect(port, hostname);

@@ -1,6 +1,6 @@
 // A BonkPublisher fake for HTTP tests: records what was published and plays one scripted broker/device behaviour.
 import type { Ack, BonkCommand } from '../../contract/index.ts';
-import { PublishError, type BonkPublisher } from '../../edge/publisher.ts';
+import { PublishError, type BonkPublisher } from '../../edge/core/publisher.ts';
 
 /**
  * stores: the broker stores every bonk; no device answers.  acks: stored, and the device acks each one ('done').

@@ -1,7 +1,7 @@
 // infra/k8s/Dockerfile against what the commands read at run time: the entry script and what it loads, the bundles,
 // the packages they leave to node_modules, the dashboard page. Building and running the image is
 // test/container/image.test.ts (podman); this is the offline half, run with every `npm test`.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,7 +104,7 @@ describe('infra/k8s/Dockerfile', () => {
     expect(pkg.scripts.build).toBeDefined();
   });
 
-  it('copies into the build stage every directory the bundles are built from, and web/ for dist/web/', () => {
+  it('copies into the build stage every directory the bundles are built from, and web/', () => {
     const copied = copiedPaths(buildStage);
     const inputs = Object.keys(metafile.inputs).filter((file) => !file.includes(':') && !file.startsWith('node_modules/'));
     expect(inputs.length).toBeGreaterThan(10);
@@ -125,15 +125,14 @@ describe('infra/k8s/Dockerfile', () => {
       expect(pkg.type).toBe('module');
     });
 
-    it('the dashboard page, which the edge\'s bundle reads from dist/web/', () => {
-      const routes = readFileSync(path.join(ROOT, 'edge/dashboard-routes.ts'), 'utf8');
+    it('the dashboard page, which the edge\'s bundle reads from web/', () => {
+      const routes = readFileSync(path.join(ROOT, 'edge/node/dashboard-routes.ts'), 'utf8');
       const webDir = /new URL\('(\.\.\/[^']+)', import\.meta\.url\)/.exec(routes)![1]!;
-      // The bundle lives in dist/cli/, so the page's directory resolves from there.
+      // The bundle lives in dist/cli/, so the page's directory resolves from there; from edge/node/ it is the same.
       const bundled = path.posix.join('dist/cli', webDir);
-      expect(bundled).toBe('dist/web/');
-      expect(covers(copied, `${bundled}index.html`)).toBe(true);
-      // npm run build copied web/ there (the globalSetup built dist/ from this checkout).
-      for (const file of readdirSync(path.join(ROOT, 'web'))) expect(existsSync(path.join(ROOT, bundled, file)), file).toBe(true);
+      expect(bundled).toBe(path.posix.join('edge/node', webDir));
+      expect(bundled).toBe('web/');
+      for (const file of readdirSync(path.join(ROOT, 'web'))) expect(covers(copied, `${bundled}${file}`), file).toBe(true);
     });
 
     it('node_modules, pruned to production, holding every package the bundles leave out', () => {
@@ -154,8 +153,8 @@ describe('infra/k8s/Dockerfile', () => {
       }
     });
 
-    it('and no TypeScript sources or build tooling', () => {
-      for (const dir of ['cli', 'contract', 'edge', 'broker', 'device', 'build', 'web']) expect(covers(copied, `${dir}/x`), dir).toBe(false);
+    it('and no TypeScript sources or build tooling (web/ is the page itself, served as it is)', () => {
+      for (const dir of ['cli', 'contract', 'edge', 'broker', 'device', 'build']) expect(covers(copied, `${dir}/x`), dir).toBe(false);
     });
   });
 

@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { brokerEnvShape } from '../../broker/config.ts';
 import { clientEnvShape } from '../../cli/client-config.ts';
 import { deviceEnvShape } from '../../device/config.ts';
-import { edgeEnvShape } from '../../edge/config.ts';
+import { edgeEnvShape } from '../../edge/core/config.ts';
 
 export const INFRA = fileURLToPath(new URL('../../infra/', import.meta.url));
 

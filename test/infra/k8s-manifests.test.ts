@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import packageJson from '../../package.json' with { type: 'json' };
 import { ConfigError } from '../../contract/index.ts';
 import { parseUsersFile } from '../../broker/users-file.ts';
-import { loadEdgeConfig } from '../../edge/config.ts';
+import { loadEdgeConfig } from '../../edge/core/config.ts';
 import { parseEnv } from '../../contract/index.ts';
 import { brokerEnvShape } from '../../broker/config.ts';
 import { readInfra, SETTINGS, yamlDocs, type Doc } from './infra-files.ts';

@@ -1,7 +1,7 @@
 // Offline checks of infra/prometheus and infra/alertmanager: the two forms agree and carry the settings that matter.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WEBHOOK_PATHS } from '../../edge/app.ts';
+import { WEBHOOK_PATHS } from '../../edge/core/app.ts';
 import { INFRA, SETTINGS, yamlDocs, type Doc } from './infra-files.ts';
 
 const [rules] = yamlDocs('prometheus/oom-rules.yml');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../contract/index.ts';
 import { brokerEnvShape } from '../../broker/config.ts';
 import { loadDeviceConfig } from '../../device/config.ts';
-import { loadEdgeConfig } from '../../edge/config.ts';
+import { loadEdgeConfig } from '../../edge/core/config.ts';
 import {
   INSTALLED_BIN,
   parseEnvFile,

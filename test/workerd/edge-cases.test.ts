@@ -3,9 +3,9 @@
 // The assertions live in checkEdgeCase (case-world.ts), the same for every build.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { silentLogger, type Env } from '../../contract/index.ts';
-import { loadEdgeConfig } from '../../edge/config.ts';
+import { loadEdgeConfig } from '../../edge/core/config.ts';
 import { EDGE_CASE_ENV, edgeCases, type EdgeCase } from '../helpers/edge-cases.ts';
-import { startEdge } from '../../edge/node.ts';
+import { startEdge } from '../../edge/node/main.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 import { playEdgeCase, startWorkersPerSetting, type WorkersPerSetting } from './case-runner.ts';
 import { FRONT_MODE, startCaseWorld, type CaseWorld } from './case-world.ts';
