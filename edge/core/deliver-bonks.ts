@@ -39,10 +39,10 @@ export function createDelivery({ config, publisher: source, metrics, logger, now
   // in flight: that promise belongs to another request, which workerd does not wake this one for.
   const stored = createStoredBonks({ windowMs: config.repeatWindowMs, max: REMEMBERED_BONKS, now, shareInFlight: !perRequest });
   // ?wait=ack publishes every time: the device's `duplicate` ack is the answer the caller waits for.
-  const store = (publisher: BonkPublisher, device: string, commands: BonkCommand[], waitForAcks: boolean) =>
-    waitForAcks
-      ? publisher.publish(device, commands).then(() => 0)
-      : stored.store(device, commands, (fresh) => publisher.publish(device, fresh));
+  const store = (publisher: BonkPublisher, device: string, commands: BonkCommand[], wait: boolean, deadline: AbortSignal) =>
+    wait
+      ? publisher.publish(device, commands, deadline).then(() => 0)
+      : stored.store(device, commands, (fresh) => publisher.publish(device, fresh, deadline));
   return async function deliver(c, plan, waitForAcks) {
     const published = plan.bonks.map((bonk) => bonk.command.id);
     if (published.length === 0) return waitForAcks ? { published, acks: [], pending: [] } : { published };
@@ -53,7 +53,7 @@ export function createDelivery({ config, publisher: source, metrics, logger, now
     const acks = waitForAcks ? collectAcks(publisher, groups, config.ackTimeoutMs) : undefined;
     const started = performance.now();
     const perDevice = await storeWithin(
-      Promise.all([...groups].map(([device, commands]) => store(publisher, device, commands, waitForAcks))),
+      (deadline) => Promise.all([...groups].map(([device, commands]) => store(publisher, device, commands, waitForAcks, deadline))),
       config.publishTimeoutMs,
     ).catch((error: EdgeHttpError) => {
       logger.warn({ ids: published, step: error.step, reason: error.message }, 'publish failed');

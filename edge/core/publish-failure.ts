@@ -10,12 +10,19 @@ export function ensureConnected(publisher: BonkPublisher): void {
 }
 
 /**
- * Waits for `publish` at most `timeoutMs`. The deadline is the app's, the same for every publisher: mqtt.js would keep
- * waiting for a PUBREC that never comes. Any failure becomes a 503 whose message and `step` say what went wrong.
+ * Waits for `publish` at most `timeoutMs`, then aborts the signal it was given. The deadline is the app's, the one for
+ * every publisher: mqtt.js would keep waiting for a PUBREC that never comes. Any failure becomes a 503 whose message
+ * and `step` say what went wrong.
  */
-export async function storeWithin<T>(publish: Promise<T>, timeoutMs: number): Promise<T> {
+export async function storeWithin<T>(publish: (deadline: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = new AbortController();
+  const missed = () => {
+    const error = new PublishError('timeout', `no PUBREC within ${timeoutMs} ms`);
+    deadline.abort(error);
+    return error;
+  };
   try {
-    return await withTimeout(publish, timeoutMs, () => new PublishError('timeout', `no PUBREC within ${timeoutMs} ms`));
+    return await withTimeout(publish(deadline.signal), timeoutMs, missed);
   } catch (error) {
     throw publishFailed(asPublishError(error), timeoutMs);
   }

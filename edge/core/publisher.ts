@@ -5,9 +5,11 @@ import type { Ack, BonkCommand } from '../../contract/index.ts';
 export interface BonkPublisher {
   /**
    * Resolves only once the broker has stored every command (QoS 2 PUBREC/PUBCOMP). Rejects with a PublishError saying
-   * which step failed; a publish that never settles is cut by the app's deadline (publish-failure.ts).
+   * which step failed. A publish that never settles is cut by the app's one deadline (publish-failure.ts), which
+   * aborts `deadline`: the caller has its 503 by then, and a publisher holding a connection drops it, since a broker
+   * gone silent would hold every later request too.
    */
-  publish(device: string, commands: BonkCommand[]): Promise<void>;
+  publish(device: string, commands: BonkCommand[], deadline?: AbortSignal): Promise<void>;
   /**
    * Collects acks for these ids from `<P>/<device>/ack` until all arrived or timeoutMs passed.
    * Acks that arrive before the call are not seen: start waiting before publishing.

@@ -12,8 +12,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function broker(): Promise<TestBroker> {
-  const started = await startTestBroker();
+async function broker(options: Parameters<typeof startTestBroker>[0] = {}): Promise<TestBroker> {
+  const started = await startTestBroker(options);
   cleanups.push(() => started.close());
   return started;
 }
@@ -67,6 +67,37 @@ describe('durable publisher (one connection held across requests)', () => {
     (b.aedes as unknown as { clients: Record<string, { close(): void }> }).clients[before!]!.close();
     await gone;
     await p.publish('tux', [command('b')]);
+    expect(clientIds(b)).toHaveLength(1);
+    expect(clientIds(b)[0]).not.toBe(before);
+  });
+
+  it('drops the held connection once the app\'s deadline passed, without a retry, and the next publish opens a new one', async () => {
+    // The broker takes the second PUBLISH and never confirms it (no PUBREC) until told to.
+    let publishes = 0;
+    let confirm = () => {};
+    let arrived = () => {};
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    const b = await broker({
+      authorizePublish: (_client, _packet, done) => {
+        publishes += 1;
+        if (publishes !== 2) return done(null);
+        confirm = () => done(null);
+        arrived();
+      },
+    });
+    const p = publisher(b.port);
+    await p.publish('tux', [command('a')]);
+    const [before] = clientIds(b);
+    const deadline = new AbortController();
+    const silent = p.publish('tux', [command('b')], deadline.signal).catch((error: unknown) => error);
+    await held;
+    const gone = waitForEvent(b.aedes as never, 'clientDisconnect', { timeoutMs: 5_000 });
+    deadline.abort(new Error('deadline'));
+    await gone;
+    expect(await silent).toMatchObject({ name: 'PublishError' });
+    confirm();
+    await p.publish('tux', [command('c')]);
+    expect(publishes).toBe(3);
     expect(clientIds(b)).toHaveLength(1);
     expect(clientIds(b)[0]).not.toBe(before);
   });

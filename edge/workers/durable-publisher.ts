@@ -11,10 +11,7 @@ export interface DurablePublisherOptions {
   username?: string | undefined;
   password?: string | undefined;
   topics: Topics;
-  /**
-   * Deadline of CONNECT → CONNACK (+ SUBACK) for /readyz and of each publish on the held connection. A publish that
-   * misses it drops the connection: a broker gone silent would otherwise hold every later request too.
-   */
+  /** Deadline of CONNECT → CONNACK (+ SUBACK) for /readyz. A publish has the app's deadline (its `deadline` signal). */
   timeoutMs: number;
   /** MQTT keepalive; a PINGREQ goes out every half of it so an idle held connection is not dropped by the broker. */
   keepaliveSeconds: number;
@@ -77,18 +74,22 @@ export function createDurablePublisher(options: DurablePublisherOptions): BonkPu
       throw new PublishError('not_connected', error.message);
     });
   };
-  const publishOn = async (device: string, payloads: string[]) => {
+  const publishOn = async (device: string, payloads: string[], deadline: AbortSignal | undefined) => {
     const attempt = held ?? (held = open());
-    const mqtt = await connected();
-    const topic = topics.bonk(device);
-    // Connected (CONNACK above): a failure now is the connection ending under this publish.
-    const sent = Promise.all(payloads.map((payload) => mqtt.publishExactlyOnce(topic, payload))).catch((error: Error) => {
-      throw new PublishError('refused', error.message);
-    });
-    await withTimeout(sent, options.timeoutMs, () => new PublishError('timeout', `no PUBREC within ${options.timeoutMs} ms`)).catch((error) => {
-      drop(attempt);
-      throw error;
-    });
+    // The app's deadline passed: its 503 is out. A broker gone silent would hold every later request too, so this
+    // connection goes; the next request opens a new one.
+    const onMissed = () => drop(attempt);
+    deadline?.addEventListener('abort', onMissed, { once: true });
+    try {
+      const mqtt = await connected();
+      const topic = topics.bonk(device);
+      // Connected (CONNACK above): a failure now is the connection ending under this publish.
+      await Promise.all(payloads.map((payload) => mqtt.publishExactlyOnce(topic, payload))).catch((error: Error) => {
+        throw new PublishError('refused', error.message);
+      });
+    } finally {
+      deadline?.removeEventListener('abort', onMissed);
+    }
   };
 
   return {
@@ -100,17 +101,18 @@ export function createDurablePublisher(options: DurablePublisherOptions): BonkPu
         () => false,
       );
     },
-    async publish(device, commands) {
+    async publish(device, commands, deadline) {
       const payloads = commands.map(encodeBonk);
       const reused = held !== undefined;
       try {
-        await publishOn(device, payloads);
+        await publishOn(device, payloads, deadline);
       } catch (error) {
-        // A connection from an earlier request may have died unnoticed (broker restarted): retry once on a new one.
-        // QoS 2 dedup is per connection, so a bonk stored just before the loss may arrive twice; ids are the same.
-        if (!reused) throw error;
+        // A connection from an earlier request may have died unnoticed (broker restarted): retry once on a new one,
+        // unless the deadline already answered. QoS 2 dedup is per connection, so a bonk stored just before the loss
+        // may arrive twice; ids are the same.
+        if (!reused || deadline?.aborted) throw error;
         logger.info({ reason: (error as Error).message }, 'held broker connection failed; retrying on a new one');
-        await publishOn(device, payloads);
+        await publishOn(device, payloads, deadline);
       }
     },
     waitForAcks(device, ids, timeoutMs) {
