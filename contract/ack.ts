@@ -1,7 +1,7 @@
 // The device's answer on `<prefix>/<device>/ack`: exactly one per bonk command it received.
 import * as z from 'zod';
 import { labelRecordSchema } from './label-record.ts';
-import { bonkIdSchema } from './bonk.ts';
+import { bonkIdSchema, type BonkCommand } from './bonk.ts';
 
 export const ACK_RESULTS = ['done', 'duplicate', 'rejected', 'rate_limited'] as const;
 export type AckResult = (typeof ACK_RESULTS)[number];
@@ -24,6 +24,18 @@ export const ackSchema = z.object({
   labels: labelRecordSchema.optional(),
 });
 export type Ack = z.infer<typeof ackSchema>;
+
+/** What an ack repeats of its command: the id, and the reason, source and labels that say what caused the bonk. */
+export type AckEcho = Pick<Ack, 'id' | 'reason' | 'source' | 'labels'>;
+
+export function ackEcho(command: BonkCommand): AckEcho {
+  return { id: command.id, reason: command.reason, source: command.source, labels: command.labels };
+}
+
+/** The ack of a command that moved nothing: a duplicate, a rejected payload or a rate-limited command. */
+export function unstruckAck(echo: AckEcho, result: Exclude<AckResult, 'done'>, error?: string): Ack {
+  return { ...echo, result, bonks: 0, startedAt: null, finishedAt: null, ...(error === undefined ? {} : { error }) };
+}
 
 export function encodeAck(ack: Ack): string {
   return JSON.stringify(ack);

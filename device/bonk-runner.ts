@@ -1,5 +1,5 @@
 // Strikes for one bonk command, paced by the rate limiter, and the ack describing what was done.
-import type { Ack, BonkCommand, Logger } from '../contract/index.ts';
+import { ackEcho, unstruckAck, type Ack, type BonkCommand, type Logger } from '../contract/index.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Striker } from './strike.ts';
 
@@ -33,11 +33,8 @@ export function createBonkRunner(deps: {
   return {
     async run(command) {
       const allowed = Math.min(command.count, limiter.available(now()));
-      const base = { id: command.id, reason: command.reason, source: command.source, labels: command.labels };
-      if (allowed === 0) {
-        return { ...base, result: 'rate_limited', bonks: 0, startedAt: null, finishedAt: null,
-          error: `rate limit reached: at most ${maxPerMinute} strikes per minute` };
-      }
+      const echo = ackEcho(command);
+      if (allowed === 0) return unstruckAck(echo, 'rate_limited', `rate limit reached: at most ${maxPerMinute} strikes per minute`);
       logger.info({ ...describe(command), strikes: allowed }, 'bonk');
       let bonks = 0;
       let startedAt: number | null = null;
@@ -62,7 +59,7 @@ export function createBonkRunner(deps: {
       // Nothing moved: leave it unacknowledged so the broker delivers it again after the restart.
       if (bonks === 0) return undefined;
       const error = failure ?? shortfall(command.count, bonks, allowed, maxPerMinute, stopping.aborted);
-      return { ...base, result: 'done', bonks, startedAt, finishedAt: now(), ...(error ? { error } : {}) };
+      return { ...echo, result: 'done', bonks, startedAt, finishedAt: now(), ...(error ? { error } : {}) };
     },
   };
 }

@@ -1,5 +1,5 @@
 // Order per command: parse → dedup check → (rate limit) → strike → record id; says whether to PUBACK.
-import { parseBonkPayload, type Ack, type Logger } from '../contract/index.ts';
+import { ackEcho, parseBonkPayload, unstruckAck, type Ack, type Logger } from '../contract/index.ts';
 import { StrikeFailedError, type BonkRunner } from './bonk-runner.ts';
 import type { DedupStore } from './dedup-store.ts';
 
@@ -40,14 +40,13 @@ export function createCommandHandler(deps: {
         const id = (parsed.ok ? parsed.command.id : parsed.id) ?? newId();
         const error = parsed.ok ? RETAINED_REFUSED : parsed.error;
         logger.warn({ id, error }, 'rejected bonk command');
-        return { kind: 'answer', ack: { id, result: 'rejected', bonks: 0, startedAt: null, finishedAt: null, error } };
+        return { kind: 'answer', ack: unstruckAck({ id }, 'rejected', error) };
       }
       const { command } = parsed;
-      const echo = { id: command.id, reason: command.reason, source: command.source, labels: command.labels };
       const seen = store.get(command.id);
       if (seen) {
         logger.info({ id: command.id, first: seen.result }, 'duplicate bonk command, not striking');
-        return { kind: 'answer', ack: { ...echo, result: 'duplicate', bonks: 0, startedAt: null, finishedAt: null } };
+        return { kind: 'answer', ack: unstruckAck(ackEcho(command), 'duplicate') };
       }
       let ack: Ack | undefined;
       try {
