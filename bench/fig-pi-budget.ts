@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { buildAll } from '../build/bundles.ts';
+import { withTimeout } from '../contract/index.ts';
 import { deviceUnitCommand, unitCommand } from '../build/device.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { createCpuBudget, type CpuBudget } from './cpu-budget.ts';
@@ -131,7 +132,7 @@ async function bonkMany(up: WatchedProcess, edgeUrl: string, count: number): Pro
     up.events.on('log', onLog);
   });
   for (let i = 0; i < count; i++) await post(edgeUrl, await firingAlert());
-  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`${acked.size}/${count} bonks acked`)), 120_000))]);
+  await withTimeout(done, 120_000, () => new Error(`${acked.size}/${count} bonks acked`));
 }
 
 async function measureUp(budget: CpuBudget, cacheDir: string, options: PiBudgetOptions): Promise<UpRun> {
