@@ -1,5 +1,6 @@
 // Content-Encoding of a request body: which codings the edge takes, and decoding one without exceeding a size limit.
 // Web-standard DecompressionStream only, so it runs the same on Node (20+) and in workerd.
+import { readLimited } from './read-limited.ts';
 
 /** What a sender may put in Content-Encoding; HTTP's `deflate` is the zlib format (RFC 9110 §8.4.1.2). */
 export const SUPPORTED_CODINGS = ['gzip', 'deflate', 'identity'] as const;
@@ -53,34 +54,9 @@ export async function decodeWithin(
     },
     { highWaterMark: 0 },
   );
-  const reader = source.pipeThrough(new DecompressionStream(coding)).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    let next: ReadableStreamReadResult<Uint8Array>;
-    try {
-      next = await reader.read();
-    } catch {
-      throw new BodyDecodeError('invalid');
-    }
-    if (next.done) break;
-    size += next.value.byteLength;
-    if (size > maxSize) {
-      await reader.cancel().catch(() => undefined);
-      throw new BodyDecodeError('too_large');
-    }
-    chunks.push(next.value);
-  }
-  return concat(chunks, size);
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  const inflated = await readLimited(source.pipeThrough(new DecompressionStream(coding)), maxSize).catch(() => {
+    throw new BodyDecodeError('invalid');
+  });
+  if (inflated.over) throw new BodyDecodeError('too_large');
+  return inflated.bytes;
 }

@@ -3,6 +3,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { BodyDecodeError, decodeWithin, parseContentEncoding, type BodyCoding } from './body-decoding.ts';
 import { ClientAbortedError, EdgeHttpError, printable } from './http-error.ts';
+import { readLimited } from './read-limited.ts';
 
 export interface BodyLimit {
   /** Largest body in bytes, as sent and again once decoded. */
@@ -94,26 +95,9 @@ async function readCounted(
   limit: BodyLimit,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (!body) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit.maxSize) {
-      void reader.cancel().catch(() => undefined);
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  const read = await readLimited(body, limit.maxSize);
+  if (read.over) throw tooLarge(limit);
+  return read.bytes;
 }
 
 /**

@@ -6,6 +6,7 @@ import { ConfigError } from '../../contract/index.ts';
 import { createEdgeApp } from '../core/app.ts';
 import { createMemoryMetrics, type EdgeMetrics } from '../core/metrics.ts';
 import type { BonkPublisher } from '../core/publisher.ts';
+import { readLimited } from '../core/read-limited.ts';
 import { BROKER_CONNECTION_BINDING, BROKER_CONNECTION_NAME, type BrokerConnection } from './broker-connection.ts';
 import { connectTcp } from './connect-tcp.ts';
 import { createConsoleLogger } from './console-logger.ts';
@@ -97,32 +98,12 @@ async function forwardToDurableObject(request: Request, env: Record<string, unkn
       new ConfigError([`${BROKER_CONNECTION_BINDING}: expected a Durable Object binding (infra/wrangler.toml) in durable-object mode`]),
     );
   }
-  const body = request.body ? await readAtMost(request.body, bodyLimit + 1) : undefined;
+  const read = request.body ? await readLimited(request.body, bodyLimit) : undefined;
   const headers = new Headers(request.headers);
   // A cut body no longer matches its content-length; the app counts the bytes it gets instead.
-  if (body && body.byteLength > bodyLimit) headers.delete('content-length');
+  if (read?.over) headers.delete('content-length');
+  const body = read?.bytes;
   return namespace.get(namespace.idFromName(BROKER_CONNECTION_NAME)).answer(new Request(request, { body, headers }));
-}
-
-async function readAtMost(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < max) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  await reader.cancel().catch(() => undefined);
-  const body = new Uint8Array(Math.min(size, max));
-  let at = 0;
-  for (const chunk of chunks) {
-    const part = chunk.subarray(0, body.byteLength - at);
-    body.set(part, at);
-    at += part.byteLength;
-  }
-  return body;
 }
 
 export default createWorker();
