@@ -11,7 +11,7 @@ import { createNotificationHandler } from './notification-handler.ts';
 import { createManualBonkGuards, createManualBonkHandler, MANUAL_BONK_BODY_LIMIT } from './manual-bonk-handler.ts';
 import { readBody } from './request-body.ts';
 import { createSignatureCheck } from './signature.ts';
-import type { PublisherSource } from './publisher.ts';
+import { publisherOf, type PublisherSource } from './publisher.ts';
 import { createDelivery } from './deliver-bonks.ts';
 
 export interface EdgeAppDeps {
@@ -31,7 +31,6 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
   const { config, publisher, metrics } = deps;
   const logger = deps.logger.child({ module: 'edge-app' });
   const now = deps.now ?? Date.now;
-  const publisherOf = typeof publisher === 'function' ? publisher : () => publisher;
   // Not strict: a receiver URL written as `/alertmanager/` should still reach the webhook.
   const app = new Hono({ strict: false });
   const guards: MiddlewareHandler[] = [
@@ -54,7 +53,7 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION }));
   app.get('/readyz', async (c) =>
-    (await publisherOf(c).checkReady())
+    (await publisherOf(publisher, c).checkReady())
       ? c.json({ status: 'ready' })
       : c.json({ status: 'not ready', error: 'not connected to the MQTT broker' }, 503),
   );

@@ -7,7 +7,7 @@ import type { EdgeConfig } from './config.ts';
 import { EdgeHttpError } from './http-error.ts';
 import type { EdgeMetrics } from './metrics.ts';
 import { ensureConnected, storeWithin } from './publish-failure.ts';
-import type { BonkPublisher, PublisherSource } from './publisher.ts';
+import { publisherOf, type BonkPublisher, type PublisherSource } from './publisher.ts';
 import { createStoredBonks } from './stored-bonks.ts';
 import { byDevice, type PlannedBonk } from './to-bonks.ts';
 
@@ -34,7 +34,6 @@ export type Deliver = (c: Context, plan: { bonks: PlannedBonk[] }, waitForAcks: 
 
 export function createDelivery({ config, publisher: source, metrics, logger, now }: DeliveryDeps): Deliver {
   const perRequest = typeof source === 'function';
-  const publisherOf = perRequest ? source : () => source;
   // The repeat memory lives as long as the app. With a publisher per request, a repeat does not wait for a store still
   // in flight: that promise belongs to another request, which workerd does not wake this one for.
   const stored = createStoredBonks({ windowMs: config.repeatWindowMs, max: REMEMBERED_BONKS, now, shareInFlight: !perRequest });
@@ -46,7 +45,7 @@ export function createDelivery({ config, publisher: source, metrics, logger, now
   return async function deliver(c, plan, waitForAcks) {
     const published = plan.bonks.map((bonk) => bonk.command.id);
     if (published.length === 0) return waitForAcks ? { published, acks: [], pending: [] } : { published };
-    const publisher = publisherOf(c);
+    const publisher = publisherOf(source, c);
     ensureConnected(publisher);
     const groups = byDevice(plan.bonks);
     // Listen before publishing: a fast device can ack before the broker's PUBCOMP reaches us.

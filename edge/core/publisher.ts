@@ -30,6 +30,10 @@ export interface BonkPublisher {
  */
 export type PublisherSource = BonkPublisher | ((c: Context) => BonkPublisher);
 
+export function publisherOf(source: PublisherSource, c: Context): BonkPublisher {
+  return typeof source === 'function' ? source(c) : source;
+}
+
 /**
  * Where a publish failed. not_connected: no connection to publish on (nothing was sent). timeout: sent, but the
  * broker did not confirm storing it in time. refused: the broker ended the connection while the publish was in flight
