@@ -141,7 +141,7 @@ describe('pigpio stays optional: asking for it where it cannot run is one line a
   }, 90_000);
 });
 
-async function startUp(): Promise<{ up: BonkerProcess; brokerUrl: string }> {
+async function startUp(): Promise<{ up: BonkerProcess; brokerUrl: string; edgeUrl: string }> {
   const [mqttPort, edgePort] = [await freePort(), await freePort()];
   const up = startBonker(
     ['up', '--broker-port', String(mqttPort), '--broker-ws-port', 'off', '--broker-http-port', 'off', '--edge-port', String(edgePort)],
@@ -150,7 +150,7 @@ async function startUp(): Promise<{ up: BonkerProcess; brokerUrl: string }> {
   );
   cleanups.push(async () => (up.kill('SIGKILL'), await up.exited));
   await up.waitForText(/Ctrl-C stops everything/, 30_000);
-  return { up, brokerUrl: `mqtt://127.0.0.1:${mqttPort}` };
+  return { up, brokerUrl: `mqtt://127.0.0.1:${mqttPort}`, edgeUrl: `http://127.0.0.1:${edgePort}` };
 }
 
 async function stop(up: BonkerProcess): Promise<void> {
@@ -196,6 +196,17 @@ async function receiveQueuedBonk(brokerUrl: string): Promise<string> {
     await away.endAsync();
   }
 }
+
+it('serves the dashboard page and its scripts from the installed package', async () => {
+  const { up, edgeUrl } = await startUp();
+  const page = await fetch(`${edgeUrl}/`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toMatch(/OOM Bonker/);
+  for (const asset of ['dashboard.js', 'dashboard.css', 'mqtt.min.js']) {
+    expect((await fetch(`${edgeUrl}/dashboard/${asset}`)).status, asset).toBe(200);
+  }
+  await stop(up);
+}, 60_000);
 
 it('runs up and bonk --wait from the installed package, and keeps its data across an upgrade to a newer release', async () => {
   const first = await startUp();
