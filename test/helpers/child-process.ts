@@ -82,6 +82,13 @@ export function startBonker(args: string[], env: Record<string, string>, { bin =
   };
 }
 
+/** Runs `oom-bonker args…` to its end: its exit code and everything it printed, one string. */
+export async function runBonker(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = startBonker(args, env);
+  const { code } = await child.exited;
+  return { code, output: child.output.join('\n') };
+}
+
 function parseJson(line: string): LogLine | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
