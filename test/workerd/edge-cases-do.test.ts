@@ -1,6 +1,6 @@
 // The shared edge case table (test/helpers/edge-cases.ts) against the Worker in Durable Object mode (wrangler dev), whose one
 // held broker connection meets every broker behaviour through the switchable front (test/workerd/case-world.ts).
-// The assertions live in checkEdgeCase (case-world.ts), the same for every build.
+// The assertions live in checkEdgeCase (test/helpers/edge-case-check.ts), the same for every build.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { edgeCases } from '../helpers/edge-cases.ts';
 import { playEdgeCase, startWorkersPerSetting, type WorkersPerSetting } from './case-runner.ts';

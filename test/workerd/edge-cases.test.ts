@@ -1,6 +1,6 @@
 // The shared edge case table (test/helpers/edge-cases.ts) over real HTTP against both builds: the Worker in workerd
 // (wrangler dev) and the Node edge, each publishing to a real Aedes through a front that plays each broker behaviour.
-// The assertions live in checkEdgeCase (case-world.ts), the same for every build.
+// The assertions live in checkEdgeCase (test/helpers/edge-case-check.ts), the same for every build.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { silentLogger, type Env } from '../../contract/index.ts';
 import { loadEdgeConfig } from '../../edge/core/config.ts';
