@@ -7,25 +7,22 @@ import { loadEdgeConfig } from '../../edge/core/config.ts';
 import { EDGE_CASE_ENV, edgeCases, type EdgeCase } from '../helpers/edge-cases.ts';
 import { startEdge } from '../../edge/node/main.ts';
 import { waitForEvent } from '../helpers/wait.ts';
-import { playEdgeCase, startWorkersPerSetting, type WorkersPerSetting } from './case-runner.ts';
-import { FRONT_MODE, startCaseWorld, type CaseWorld } from './case-world.ts';
+import { playEdgeCase, startCaseRun, type CaseRun } from './case-runner.ts';
+import { FRONT_MODE } from './case-world.ts';
 
-let world: CaseWorld;
-let workers: WorkersPerSetting | undefined;
+let run: CaseRun;
 
 beforeAll(async () => {
-  world = await startCaseWorld();
-  workers = await startWorkersPerSetting(world);
+  run = await startCaseRun();
 }, 90_000);
 
 afterAll(async () => {
-  await workers?.close();
-  await world?.close();
+  await run?.close();
 });
 
 describe('edge cases against the Worker in workerd (wrangler dev)', () => {
   it.each(edgeCases.map((c) => [c.name, c] as const))('%s', async (_, edgeCase) => {
-    await playEdgeCase(world, edgeCase, workers!.urlFor(edgeCase));
+    await playEdgeCase(run.world, edgeCase, run.workers.urlFor(edgeCase));
   });
 });
 
@@ -38,12 +35,12 @@ describe('edge cases against the Node edge', () => {
 async function playOnNode(edgeCase: EdgeCase) {
   const mode = FRONT_MODE[edgeCase.publisher ?? 'stores'];
   // A broker that goes silent is one the Node edge was connected to: connect first, then silence it.
-  await world.front.setMode(mode === 'hangs' ? 'up' : mode);
-  const env: Env = { ...EDGE_CASE_ENV, ...edgeCase.env, BONKER_BROKER_URL: world.front.url, BONKER_EDGE_PORT: '0' };
+  await run.world.front.setMode(mode === 'hangs' ? 'up' : mode);
+  const env: Env = { ...EDGE_CASE_ENV, ...edgeCase.env, BONKER_BROKER_URL: run.world.front.url, BONKER_EDGE_PORT: '0' };
   const edge = await startEdge(loadEdgeConfig(env), silentLogger);
   try {
     if (mode !== 'down') await waitUntilReady(edge.events, edge);
-    await playEdgeCase(world, edgeCase, `http://127.0.0.1:${edge.port}`);
+    await playEdgeCase(run.world, edgeCase, `http://127.0.0.1:${edge.port}`);
   } finally {
     await edge.close();
   }
