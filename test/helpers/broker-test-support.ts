@@ -1,13 +1,11 @@
 // Broker test helpers: a broker config on loopback port 0, a temp dir that cleans up after itself, and a kit that
 // starts brokers and clients and undoes them after each test.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { silentLogger, type Env } from '../../contract/index.ts';
 import { loadBrokerConfig, type BrokerConfig } from '../../broker/config.ts';
 import { startBroker, type BrokerTestOverrides, type RunningBroker } from '../../broker/start-broker.ts';
+import { makeTempDir as makeTestTempDir, type TempDir } from './temp-dir.ts';
 import { waitForEvent } from './wait.ts';
 
 /** Only the MQTT TCP listener, on an ephemeral loopback port; `env` adds or overrides variables. */
@@ -22,10 +20,7 @@ export function testBrokerConfig(env: Env = {}): BrokerConfig {
   });
 }
 
-export async function makeTempDir(): Promise<{ path: string; remove(): Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), 'bonker-broker-'));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
-}
+export const makeTempDir = (): Promise<TempDir> => makeTestTempDir('bonker-broker-');
 
 /** mqtt.js types its client as a typed emitter that TS will not pass where test/helpers/wait.ts wants node's. */
 export const asEmitter = (client: MqttClient): EventEmitter => client as unknown as EventEmitter;
