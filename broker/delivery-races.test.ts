@@ -1,39 +1,19 @@
 // Proof that the two delivery races left after ordered-persistence.ts strand nothing: QoS 0 overtaking, reconnect replay.
 import { afterEach, describe, expect, it } from 'vitest';
-import mqtt, { type MqttClient } from 'mqtt';
-import { createTopics, silentLogger } from '../contract/index.ts';
-import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
-import { startBroker, type RunningBroker } from './start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from '../test/helpers/broker-test-support.ts';
+import type { MqttClient } from 'mqtt';
+import { createTopics } from '../contract/index.ts';
+import { waitUntil } from '../test/helpers/wait.ts';
+import type { RunningBroker } from './start-broker.ts';
+import { asEmitter, createBrokerTestKit } from '../test/helpers/broker-test-support.ts';
 
 const IN_FLIGHT = 100;
 // BONKER_TEST_RACES_UNFIXED=1 turns off exact-dedupe.ts and replay-guard.ts, to show these tests catch the races.
 const RACE_GUARDS = process.env.BONKER_TEST_RACES_UNFIXED !== '1';
 const topic = createTopics().bonk('tux');
-const cleanups: (() => Promise<unknown>)[] = [];
+const kit = createBrokerTestKit();
+afterEach(() => kit.cleanup());
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startRaceBroker(persistence: 'level' | 'memory'): Promise<RunningBroker> {
-  const dir = await makeTempDir();
-  cleanups.push(dir.remove);
-  const config = testBrokerConfig({ BONKER_PERSISTENCE: persistence, BONKER_DATA_DIR: dir.path });
-  const broker = await startBroker(config, silentLogger, { raceGuards: RACE_GUARDS });
-  cleanups.push(broker.close);
-  return broker;
-}
-
-/** Handlers go on before connecting: a persistent session's queue arrives right after CONNACK. */
-async function connect(broker: RunningBroker, options: mqtt.IClientOptions, setup = (_c: MqttClient) => {}): Promise<MqttClient> {
-  const client = mqtt.connect(`mqtt://127.0.0.1:${broker.mqttPort}`, { reconnectPeriod: 0, manualConnect: true, ...options });
-  cleanups.push(() => client.endAsync(true));
-  setup(client);
-  client.connect();
-  await waitForEvent(asEmitter(client), 'connect');
-  return client;
-}
+const startRaceBroker = (persistence: 'level' | 'memory') => kit.startBroker(persistence, { raceGuards: RACE_GUARDS });
 
 /** A clean:false subscriber at QoS 1 that records every bonk payload and counts its dropped connections. */
 async function connectTux(broker: RunningBroker) {
@@ -41,7 +21,7 @@ async function connectTux(broker: RunningBroker) {
   const qosSeen = new Set<number>();
   let deliveries = 0;
   let interruptions = 0;
-  const client = await connect(broker, { clientId: 'tux-races', clean: false }, (c) => {
+  const client = await kit.connect(broker, { clientId: 'tux-races', clean: false }, (c) => {
     c.on('message', (_topic, payload, packet) => {
       const text = payload.toString();
       if (!text.startsWith('bonk-')) return;
@@ -89,8 +69,8 @@ describe.each(['level', 'memory'] as const)('delivery races against an online cl
     const broker = await startRaceBroker(persistence);
     const tux = await connectTux(broker);
     await tux.client.subscribeAsync(topic, { qos: 1 });
-    const edge = await connect(broker, { clientId: 'edge-races' });
-    const noise = qos0Noise(await connect(broker, { clientId: 'home-assistant-races' }));
+    const edge = await kit.connect(broker, { clientId: 'edge-races' });
+    const noise = qos0Noise(await kit.connect(broker, { clientId: 'home-assistant-races' }));
     await publishQoS2(edge, 0, 2_000, noise.onAcked);
     expect(await noise.settled()).toBe(2_000);
 
@@ -103,11 +83,11 @@ describe.each(['level', 'memory'] as const)('delivery races against an online cl
     const first = await connectTux(broker);
     await first.client.subscribeAsync(topic, { qos: 1 });
     await first.client.endAsync();
-    const edge = await connect(broker, { clientId: 'edge-races' });
+    const edge = await kit.connect(broker, { clientId: 'edge-races' });
     await publishQoS2(edge, 0, 1_000);
 
     // Live traffic is already flowing when the session comes back, so replay and live deliveries interleave.
-    const edge2 = await connect(broker, { clientId: 'edge-races-2' });
+    const edge2 = await kit.connect(broker, { clientId: 'edge-races-2' });
     let liveAcked = 0;
     const live = publishQoS2(edge2, 1_000, 1_000, () => liveAcked++);
     await waitUntil(asEmitter(edge2), 'packetreceive', () => liveAcked >= 200);

@@ -5,8 +5,8 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FIELD_MAX_CHARS, parseDeviceState, type DeviceState } from '../contract/index.ts';
-import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
-import { makeTempDir } from '../test/helpers/temp-dir.ts';
+import { startAgentTestBed, type AgentTestBed } from '../test/helpers/agent-test-bed.ts';
+import { startTestBroker } from '../test/helpers/test-broker.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { STATE_FILE } from './bonk-record.ts';
 import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '../test/helpers/test-agent.ts';
@@ -14,23 +14,12 @@ import { bonkJson, connectPublisher, startAgent, topics, type TestAgent } from '
 const HISTORY = topics.history('tux');
 
 describe('bonk record', () => {
-  let broker: TestBroker;
-  let state: { path: string; remove(): Promise<void> };
-  let viewer: MqttClient;
-  let agent: TestAgent | undefined;
+  let bed: AgentTestBed;
 
   beforeEach(async () => {
-    broker = await startTestBroker();
-    state = await makeTempDir('bonker-record-');
-    viewer = await connectPublisher(broker.url, 'viewer');
+    bed = await startAgentTestBed('bonker-record-', 'viewer');
   });
-  afterEach(async () => {
-    await agent?.device.close();
-    agent = undefined;
-    await viewer.endAsync();
-    await broker.close();
-    await state.remove();
-  });
+  afterEach(() => bed.close());
 
   /** The first history (retained or live) on `client` that passes `accept`. */
   const history = async (client: MqttClient, accept: (state: DeviceState) => boolean) => {
@@ -42,19 +31,19 @@ describe('bonk record', () => {
   };
 
   it('keeps the last N answers newest first, counts only strikes, skips duplicates', async () => {
-    agent = await startAgent(broker.url, state.path, { BONKER_HISTORY_SIZE: '3' });
-    const empty = await history(viewer, () => true);
+    const agent = await bed.startAgent({ BONKER_HISTORY_SIZE: '3' });
+    const empty = await history(bed.client, () => true);
     expect(empty).toEqual({ v: 1, total: 0, last: null, recent: [] });
 
     for (const [id, count] of [['b1', 1], ['b2', 2], ['b3', 1], ['b4', 2]] as const) {
-      await viewer.publishAsync(topics.bonk('tux'), bonkJson(id, count), { qos: 1 });
+      await bed.bonk(bonkJson(id, count));
     }
-    await viewer.publishAsync(topics.bonk('tux'), bonkJson('b4', 2), { qos: 1 }); // a redelivery: duplicate
-    await viewer.publishAsync(topics.bonk('tux'), 'not a bonk', { qos: 1 }); // rejected, with a generated id
+    await bed.bonk(bonkJson('b4', 2)); // a redelivery: duplicate
+    await bed.bonk('not a bonk'); // rejected, with a generated id
     const acks = await agent.waitForAcks(6);
     expect(acks.map((ack) => ack.result)).toEqual(['done', 'done', 'done', 'done', 'duplicate', 'rejected']);
 
-    const full = await history(viewer, (s) => s.recent?.[0]?.result === 'rejected');
+    const full = await history(bed.client, (s) => s.recent?.[0]?.result === 'rejected');
     expect(full.total).toBe(6);
     expect(full.recent!.map((entry) => [entry.id, entry.result])).toEqual([[acks[5]!.id, 'rejected'], ['b4', 'done'], ['b3', 'done']]);
     expect(full.recent![1]).toMatchObject({
@@ -73,11 +62,12 @@ describe('bonk record', () => {
     const dropped: string[] = [];
     old.aedes.on('clientDisconnect', (client) => dropped.push(client.id));
     const watcher = await connectPublisher(old.url, 'old-broker-watcher');
+    let agent: TestAgent | undefined;
     try {
       await watcher.subscribeAsync([HISTORY, topics.ack('tux')], { qos: 1 });
       const topicsSeen: string[] = [];
       watcher.on('message', (topic) => topicsSeen.push(topic));
-      agent = await startAgent(old.url, state.path, { BONKER_HISTORY_SIZE: '0' });
+      agent = await startAgent(old.url, bed.state.path, { BONKER_HISTORY_SIZE: '0' });
       for (const id of ['old-1', 'old-2']) {
         const acked = waitForEvent<[string, Buffer]>(watcher, 'message', { accept: (topic, payload) => topic === topics.ack('tux') && String(payload).includes(id) });
         await watcher.publishAsync(topics.bonk('tux'), bonkJson(id), { qos: 1 });
@@ -88,18 +78,17 @@ describe('bonk record', () => {
       expect(dropped.filter((id) => id.startsWith('bonker-device-'))).toEqual([]);
     } finally {
       await agent?.device.close();
-      agent = undefined;
       await watcher.endAsync();
       await old.close();
     }
   });
 
   it('cuts long label values and reasons so the retained payload stays small', async () => {
-    agent = await startAgent(broker.url, state.path);
+    const agent = await bed.startAgent();
     const long = 'p'.repeat(5_000);
     const bonk = bonkJson('long', 1, { reason: 'r'.repeat(1_000), labels: { namespace: 'n', pod: long, container: long } });
-    await viewer.publishAsync(topics.bonk('tux'), bonk, { qos: 1 });
-    const { recent } = await history(viewer, (s) => s.total === 1);
+    await bed.bonk(bonk);
+    const { recent } = await history(bed.client, (s) => s.total === 1);
     const [entry] = recent!;
     for (const field of [entry!.pod!, entry!.container!, entry!.reason]) {
       expect(field).toHaveLength(FIELD_MAX_CHARS);
@@ -109,30 +98,26 @@ describe('bonk record', () => {
   });
 
   it('survives a restart: a new broker receives the saved history from the device', async () => {
-    agent = await startAgent(broker.url, state.path, { BONKER_HISTORY_SIZE: '2' });
-    for (const id of ['r1', 'r2', 'r3']) await viewer.publishAsync(topics.bonk('tux'), bonkJson(id), { qos: 1 });
-    await agent.waitForAcks(3);
-    await history(viewer, (s) => s.total === 3);
-    await agent.device.close();
-    agent = undefined;
-    await viewer.endAsync();
-    await broker.close();
+    const before = await bed.startAgent({ BONKER_HISTORY_SIZE: '2' });
+    for (const id of ['r1', 'r2', 'r3']) await bed.bonk(bonkJson(id));
+    await before.waitForAcks(3);
+    await history(bed.client, (s) => s.total === 3);
+    await before.device.close();
 
     // A fresh in-memory broker holds nothing retained: what arrives comes from the device's state directory.
-    broker = await startTestBroker();
-    viewer = await connectPublisher(broker.url, 'viewer');
-    agent = await startAgent(broker.url, state.path, { BONKER_HISTORY_SIZE: '2' });
-    const restored = await history(viewer, () => true);
+    await bed.replaceBroker();
+    await bed.startAgent({ BONKER_HISTORY_SIZE: '2' });
+    const restored = await history(bed.client, () => true);
     expect(restored.total).toBe(3);
     expect(restored.recent!.map((entry) => entry.id)).toEqual(['r3', 'r2']);
   });
 
   it('starts from nothing on a record file it does not understand, and keeps working', async () => {
-    await writeFile(path.join(state.path, STATE_FILE), '{"v":1,"total":"many"');
-    agent = await startAgent(broker.url, state.path);
-    expect(await history(viewer, () => true)).toMatchObject({ total: 0, recent: [] });
-    await viewer.publishAsync(topics.bonk('tux'), bonkJson('after'), { qos: 1 });
-    expect((await history(viewer, (s) => s.total === 1)).recent![0]!.id).toBe('after');
+    await writeFile(path.join(bed.state.path, STATE_FILE), '{"v":1,"total":"many"');
+    const agent = await bed.startAgent();
+    expect(await history(bed.client, () => true)).toMatchObject({ total: 0, recent: [] });
+    await bed.bonk(bonkJson('after'));
+    expect((await history(bed.client, (s) => s.total === 1)).recent![0]!.id).toBe('after');
     expect(agent.logger.entries.some((line) => line.level === 'warn' && /not understood/.test(line.msg ?? ''))).toBe(true);
   });
 });

@@ -1,10 +1,9 @@
 // Home Assistant discovery against a real Aedes: the payload HA documents, retained, removable, and a PRESS that strikes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { parseDeviceState } from '../contract/index.ts';
-import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
-import { makeTempDir } from '../test/helpers/temp-dir.ts';
+import { startAgentTestBed, type AgentTestBed } from '../test/helpers/agent-test-bed.ts';
+import type { TestBroker } from '../test/helpers/test-broker.ts';
 import { waitForEvent } from '../test/helpers/wait.ts';
 import { createDeviceEvents } from './device-events.ts';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +12,7 @@ import { silentLogger, type Ack } from '../contract/index.ts';
 import { createBonkRecord, STATE_FILE } from './bonk-record.ts';
 import { discoveryPayload, HA_PRESS, homeAssistantTopics, linkHomeAssistant } from './home-assistant.ts';
 import { loadDeviceConfig } from './config.ts';
-import { connectPublisher, startAgent, topics, type TestAgent } from '../test/helpers/test-agent.ts';
+import { connectPublisher, topics } from '../test/helpers/test-agent.ts';
 
 // The fields https://www.home-assistant.io/integrations/mqtt/ documents for device-based discovery and for the
 // button, sensor and availability schemas (abbreviations `dev`, `o`, `cmps`, `p`, `ids`, `mf`, `mdl`, `sw`).
@@ -42,35 +41,24 @@ const deviceDiscovery = z.strictObject({
 const haTopics = homeAssistantTopics(loadDeviceConfig({}));
 
 describe('Home Assistant discovery', () => {
-  let broker: TestBroker;
-  let state: { path: string; remove(): Promise<void> };
-  let ha: MqttClient;
-  let agent: TestAgent | undefined;
+  let bed: AgentTestBed;
 
   beforeEach(async () => {
-    broker = await startTestBroker();
-    state = await makeTempDir('bonker-ha-');
-    ha = await connectPublisher(broker.url, 'home-assistant');
+    bed = await startAgentTestBed('bonker-ha-', 'home-assistant');
   });
-  afterEach(async () => {
-    await agent?.device.close();
-    agent = undefined;
-    await ha.endAsync();
-    await broker.close();
-    await state.remove();
-  });
+  afterEach(() => bed.close());
 
   /** Resolves with the next message on `topic` (retained ones included when subscribed after this call). */
   const nextMessage = (topic: string, accept: (payload: string, retain: boolean) => boolean = () => true) =>
-    waitForEvent<[string, Buffer, { retain: boolean }]>(ha, 'message', {
+    waitForEvent<[string, Buffer, { retain: boolean }]>(bed.client, 'message', {
       accept: (t, payload, packet) => t === topic && accept(payload.toString(), packet.retain),
     }).then(([, payload, packet]) => ({ payload: payload.toString(), retain: packet.retain }));
 
   it('publishes a retained device config that matches the documented schema', async () => {
-    agent = await startAgent(broker.url, state.path);
+    const agent = await bed.startAgent();
     await waitForEvent(agent.device.events, 'home-assistant', { accept: (what) => what === 'announced' });
     const config = nextMessage(haTopics.config);
-    await ha.subscribeAsync(haTopics.config, { qos: 1 });
+    await bed.client.subscribeAsync(haTopics.config, { qos: 1 });
     const { payload, retain } = await config;
     expect(retain).toBe(true);
     const parsed = deviceDiscovery.parse(JSON.parse(payload));
@@ -85,11 +73,11 @@ describe('Home Assistant discovery', () => {
   });
 
   it('strikes on PRESS to the button topic and publishes the new total and pod, retained', async () => {
-    agent = await startAgent(broker.url, state.path);
+    const agent = await bed.startAgent();
     const button = Object.values(discoveryPayload(loadDeviceConfig({}), topics).cmps).find((c) => c.p === 'button')!;
-    await ha.subscribeAsync(haTopics.state, { qos: 1 });
+    await bed.client.subscribeAsync(haTopics.state, { qos: 1 });
     const counted = nextMessage(haTopics.state, (payload) => parseDeviceState(payload)?.total === 1);
-    await ha.publishAsync(button.command_topic!, HA_PRESS, { qos: 1 });
+    await bed.client.publishAsync(button.command_topic!, HA_PRESS, { qos: 1 });
     const [ack] = await agent.waitForAcks(1);
     expect(ack).toMatchObject({ result: 'done', bonks: 1 });
     expect(agent.strikes()).toBe(1);
@@ -101,41 +89,41 @@ describe('Home Assistant discovery', () => {
   });
 
   it('re-publishes the discovery when Home Assistant announces itself online', async () => {
-    agent = await startAgent(broker.url, state.path);
+    const agent = await bed.startAgent();
     await waitForEvent(agent.device.events, 'home-assistant', { accept: (what) => what === 'announced' });
     const again = waitForEvent(agent.device.events, 'home-assistant', { accept: (what) => what === 'announced' });
-    await ha.subscribeAsync(haTopics.config, { qos: 1 });
+    await bed.client.subscribeAsync(haTopics.config, { qos: 1 });
     const fresh = nextMessage(haTopics.config, (_payload, retain) => !retain);
-    await ha.publishAsync(haTopics.birth, 'online', { qos: 0 });
+    await bed.client.publishAsync(haTopics.birth, 'online', { qos: 0 });
     await again;
     expect(deviceDiscovery.safeParse(JSON.parse((await fresh).payload)).success).toBe(true);
   });
 
   it('removes the config and state when turned off, and keeps the total across restarts', async () => {
-    agent = await startAgent(broker.url, state.path);
-    await ha.publishAsync(topics.bonk('tux'), '2', { qos: 1 });
+    let agent = await bed.startAgent();
+    await bed.bonk('2');
     await agent.waitForAcks(1);
-    await ha.subscribeAsync([haTopics.config, haTopics.state], { qos: 1 });
+    await bed.client.subscribeAsync([haTopics.config, haTopics.state], { qos: 1 });
     await nextMessage(haTopics.state, (payload) => parseDeviceState(payload)?.total === 2);
     await agent.device.close();
 
     const removedConfig = nextMessage(haTopics.config, (payload) => payload === '');
     const removedState = nextMessage(haTopics.state, (payload) => payload === '');
-    agent = await startAgent(broker.url, state.path, { BONKER_HA_DISCOVERY: 'off' });
+    agent = await bed.startAgent({ BONKER_HA_DISCOVERY: 'off' });
     await Promise.all([removedConfig, removedState]);
-    expect(await retainedTopics(broker, 'homeassistant/#')).toEqual([]);
+    expect(await retainedTopics(bed.broker, 'homeassistant/#')).toEqual([]);
     await agent.device.close();
 
     const restored = nextMessage(haTopics.state, (payload) => parseDeviceState(payload) !== undefined);
-    agent = await startAgent(broker.url, state.path);
+    agent = await bed.startAgent();
     expect(parseDeviceState((await restored).payload)).toMatchObject({ total: 2, last: { bonks: 2 } });
   });
 
   it('coalesces a burst of acks into few state writes, ending at the latest total', async () => {
-    const client = await connectPublisher(broker.url, 'ha-burst');
+    const client = await connectPublisher(bed.broker.url, 'ha-burst');
     try {
       const events = createDeviceEvents();
-      const config = loadDeviceConfig({ BONKER_STATE_DIR: state.path });
+      const config = loadDeviceConfig({ BONKER_STATE_DIR: bed.state.path });
       const record = await createBonkRecord({ config, events, logger: silentLogger });
       linkHomeAssistant({ client, config, topics, events, record, logger: silentLogger });
       let statePublishes = 0;
@@ -147,7 +135,7 @@ describe('Home Assistant discovery', () => {
       await record.settled();
       // The acks arrived before the first write began, so they share it (one per ack before: 50).
       expect(statePublishes).toBe(1);
-      const saved = parseDeviceState(await readFile(path.join(state.path, STATE_FILE), 'utf8'));
+      const saved = parseDeviceState(await readFile(path.join(bed.state.path, STATE_FILE), 'utf8'));
       expect(saved).toMatchObject({ total: 50, last: { id: 'burst-50' } });
     } finally {
       await client.endAsync();

@@ -1,36 +1,28 @@
 // A strike the servo cannot make (pigpiod down) is not acknowledged: the broker redelivers it once the daemon is back.
-import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { makeTempDir } from '../test/helpers/temp-dir.ts';
-import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
+import { startAgentTestBed, type AgentTestBed } from '../test/helpers/agent-test-bed.ts';
 import { waitForEvent, waitUntil } from '../test/helpers/wait.ts';
 import { loadDeviceConfig } from './config.ts';
 import { startFakePigpiod, type FakePigpiod } from '../test/helpers/fake-pigpiod.ts';
 import { createPigpiodServo, type PigpiodServo } from './servo/pigpiod.ts';
 import { startDevice, type RunningDevice } from './start-device.ts';
 import { createRecordingLogger } from '../test/helpers/recording-logger.ts';
-import { bonkJson, connectPublisher, FAST, REST, STRIKE, topics } from '../test/helpers/test-agent.ts';
+import { bonkJson, FAST, REST, STRIKE } from '../test/helpers/test-agent.ts';
 import type { Ack } from '../contract/index.ts';
 
-let broker: TestBroker;
-let state: { path: string; remove(): Promise<void> };
-let publisher: MqttClient;
+let bed: AgentTestBed;
 const daemons: FakePigpiod[] = [];
 let servo: PigpiodServo | undefined;
 let device: RunningDevice | undefined;
 
 beforeEach(async () => {
-  broker = await startTestBroker();
-  state = await makeTempDir('bonker-servo-failure-');
-  publisher = await connectPublisher(broker.url, 'servo-failure');
+  bed = await startAgentTestBed('bonker-servo-failure-', 'servo-failure');
 });
 afterEach(async () => {
   await device?.close();
   await servo?.close();
-  await publisher.endAsync();
-  await broker.close();
   await Promise.all(daemons.splice(0).map((d) => d.stop()));
-  await state.remove();
+  await bed.close();
 });
 
 it('leaves the bonk unacknowledged while pigpiod is down and strikes it once the daemon is back', async () => {
@@ -38,7 +30,7 @@ it('leaves the bonk unacknowledged while pigpiod is down and strikes it once the
   daemons.push(first);
   servo = await createPigpiodServo({ gpio: 18, port: first.port, reconnectMs: 50, timeoutMs: 2_000 });
   const logger = createRecordingLogger();
-  const config = loadDeviceConfig({ ...FAST, BONKER_BROKER_URL: broker.url, BONKER_STATE_DIR: state.path });
+  const config = loadDeviceConfig({ ...FAST, BONKER_BROKER_URL: bed.broker.url, BONKER_STATE_DIR: bed.state.path });
   device = await startDevice(config, logger, { servo });
   const acks: Ack[] = [];
   device.events.on('ack', (ack: Ack) => acks.push(ack));
@@ -48,7 +40,7 @@ it('leaves the bonk unacknowledged while pigpiod is down and strikes it once the
   await first.stop();
   await gone;
   const failed = waitForEvent(logger.events, 'line', { accept: (line: { msg?: string }) => /strike failed/.test(line.msg ?? '') });
-  await publisher.publishAsync(topics.bonk('tux'), bonkJson('f1'), { qos: 1 });
+  await bed.bonk(bonkJson('f1'));
   const [line] = (await failed) as [{ obj: { error: string } }];
   expect(line.obj.error).toMatch(/servo failed: .*cannot reach pigpiod/);
   expect(acks).toEqual([]);

@@ -1,34 +1,20 @@
 // The agent end to end against a real in-process Aedes: motion, acks, dedup, manual payloads.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
-import { startTestBroker, type TestBroker } from '../test/helpers/test-broker.ts';
-import { makeTempDir } from '../test/helpers/temp-dir.ts';
-import { bonkJson, connectPublisher, REST, startAgent, STRIKE, topics, type TestAgent } from '../test/helpers/test-agent.ts';
+import { startAgentTestBed, type AgentTestBed } from '../test/helpers/agent-test-bed.ts';
+import { bonkJson, REST, STRIKE, topics } from '../test/helpers/test-agent.ts';
 
 describe('device agent', () => {
-  let broker: TestBroker;
-  let state: { path: string; remove(): Promise<void> };
-  let publisher: MqttClient;
-  let agent: TestAgent | undefined;
-  const bonk = (payload: string) => publisher.publishAsync(topics.bonk('tux'), payload, { qos: 1 });
+  let bed: AgentTestBed;
 
   beforeEach(async () => {
-    broker = await startTestBroker();
-    state = await makeTempDir('bonker-device-');
-    publisher = await connectPublisher(broker.url, 'publisher');
+    bed = await startAgentTestBed('bonker-device-', 'publisher');
   });
-  afterEach(async () => {
-    await agent?.device.close();
-    agent = undefined;
-    await publisher.endAsync();
-    await broker.close();
-    await state.remove();
-  });
+  afterEach(() => bed.close());
 
   it('parks on start, then strikes [strike, rest, 0] per bonk with the configured timing', async () => {
     const timing = { BONKER_SERVO_TRAVEL_MS: '20', BONKER_SERVO_HOLD_MS: '30', BONKER_MIN_GAP_MS: '150' };
-    agent = await startAgent(broker.url, state.path, timing);
-    await bonk('2');
+    const agent = await bed.startAgent(timing);
+    await bed.bonk('2');
     const [ack] = await agent.waitForAcks(1);
     expect(ack).toMatchObject({ result: 'done', bonks: 2 });
     const { pulses } = agent.servo;
@@ -46,13 +32,13 @@ describe('device agent', () => {
   });
 
   it('acks done with the count, then duplicate for the same id without moving', async () => {
-    agent = await startAgent(broker.url, state.path);
-    await bonk(bonkJson('abc', 3));
+    const agent = await bed.startAgent();
+    await bed.bonk(bonkJson('abc', 3));
     const [done] = await agent.waitForAcks(1);
     expect(done).toMatchObject({ id: 'abc', result: 'done', bonks: 3, reason: 'test abc' });
     expect(done!.labels).toMatchObject({ pod: 'memory-eater' });
     const pulses = agent.servo.pulses.length;
-    await bonk(bonkJson('abc', 3));
+    await bed.bonk(bonkJson('abc', 3));
     const [, duplicate] = await agent.waitForAcks(2);
     expect(duplicate).toMatchObject({ id: 'abc', result: 'duplicate', bonks: 0, startedAt: null, finishedAt: null });
     expect(agent.servo.pulses).toHaveLength(pulses);
@@ -60,19 +46,19 @@ describe('device agent', () => {
   });
 
   it('publishes every ack on the ack topic at QoS 1', async () => {
-    agent = await startAgent(broker.url, state.path);
+    const agent = await bed.startAgent();
     const received: unknown[] = [];
-    publisher.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString())));
-    await publisher.subscribeAsync(topics.ack('tux'), { qos: 1 });
-    await bonk(bonkJson('on-the-wire'));
+    bed.client.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString())));
+    await bed.client.subscribeAsync(topics.ack('tux'), { qos: 1 });
+    await bed.bonk(bonkJson('on-the-wire'));
     const [ack] = await agent.waitForAcks(1);
-    await new Promise<void>((resolve) => (received.length ? resolve() : publisher.once('message', () => resolve())));
+    await new Promise<void>((resolve) => (received.length ? resolve() : bed.client.once('message', () => resolve())));
     expect(received).toEqual([ack]);
   });
 
   it('logs each bonk at info with the alert that caused it', async () => {
-    agent = await startAgent(broker.url, state.path);
-    await bonk(bonkJson('logged'));
+    const agent = await bed.startAgent();
+    await bed.bonk(bonkJson('logged'));
     await agent.waitForAcks(1);
     const line = agent.logger.entries.find((e) => e.msg === 'bonk');
     expect(line).toMatchObject({
@@ -86,18 +72,18 @@ describe('device agent', () => {
     ['PRESS', 'done', 1],
     ['3', 'done', 3],
   ])('strikes for the manual payload %j', async (payload, result, bonks) => {
-    agent = await startAgent(broker.url, state.path);
-    await bonk(payload);
+    const agent = await bed.startAgent();
+    await bed.bonk(payload);
     const [ack] = await agent.waitForAcks(1);
     expect(ack).toMatchObject({ result, bonks });
     expect(agent.strikes()).toBe(bonks);
   });
 
   it('rejects what it does not understand, with the reason, and keeps going', async () => {
-    agent = await startAgent(broker.url, state.path);
-    await bonk('nope');
-    await bonk(bonkJson('bad-field', 2, { source: 'pager' }));
-    await bonk('1');
+    const agent = await bed.startAgent();
+    await bed.bonk('nope');
+    await bed.bonk(bonkJson('bad-field', 2, { source: 'pager' }));
+    await bed.bonk('1');
     const [nope, badField, after] = await agent.waitForAcks(3);
     expect(nope).toMatchObject({ result: 'rejected', bonks: 0 });
     expect(nope!.error).toMatch(/not understood; expected/);
@@ -108,8 +94,8 @@ describe('device agent', () => {
   });
 
   it('refuses a retained bonk, which would strike again on every new subscription', async () => {
-    await publisher.publishAsync(topics.bonk('tux'), '2', { qos: 1, retain: true });
-    agent = await startAgent(broker.url, state.path);
+    await bed.client.publishAsync(topics.bonk('tux'), '2', { qos: 1, retain: true });
+    const agent = await bed.startAgent();
     const [ack] = await agent.waitForAcks(1);
     expect(ack).toMatchObject({ result: 'rejected', bonks: 0 });
     expect(ack!.error).toMatch(/retained bonk commands are not obeyed/);

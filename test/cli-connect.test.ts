@@ -2,9 +2,9 @@
 // And with a users file, the admin user connects (its client id is in the admin role's namespace).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../contract/index.ts';
-import { loadBrokerConfig } from '../broker/config.ts';
 import { startBroker, type RunningBroker } from '../broker/start-broker.ts';
-import { startBonker } from './helpers/child-process.ts';
+import { testBrokerConfig } from './helpers/broker-test-support.ts';
+import { runBonker } from './helpers/child-process.ts';
 import { freePort } from './helpers/free-port.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 import { writeUsersFile } from './helpers/users-file.ts';
@@ -13,22 +13,10 @@ const PASSWORD = 'admin-password-1';
 let dir: Awaited<ReturnType<typeof makeTempDir>>;
 let secured: RunningBroker;
 
-async function run(args: string[], env: Record<string, string>) {
-  const child = startBonker(args, env);
-  const { code } = await child.exited;
-  return { code, output: child.output.join('\n') };
-}
-
 beforeAll(async () => {
   dir = await makeTempDir('bonker-cli-connect-');
   const usersFile = await writeUsersFile(dir.path, PASSWORD, [{ username: 'admin', role: 'admin' }]);
-  secured = await startBroker(
-    loadBrokerConfig({
-      BONKER_BROKER_PORT: '0', BONKER_BROKER_WS_PORT: 'off', BONKER_BROKER_HTTP_PORT: 'off', BONKER_PERSISTENCE: 'memory',
-      BONKER_USERS_FILE: usersFile,
-    }),
-    silentLogger,
-  );
+  secured = await startBroker(testBrokerConfig({ BONKER_USERS_FILE: usersFile }), silentLogger);
 });
 afterAll(async () => {
   await secured?.close();
@@ -38,7 +26,7 @@ afterAll(async () => {
 describe('with no broker listening', () => {
   it.each([['bonk'], ['status'], ['watch']])('`oom-bonker %s` says where it tried, the error code and what to check', async (command) => {
     const url = `mqtt://admin:s3cret-pw@127.0.0.1:${await freePort()}`;
-    const { code, output } = await run([command], { BONKER_BROKER_URL: url });
+    const { code, output } = await runBonker([command], { BONKER_BROKER_URL: url });
     expect(code).toBe(1);
     expect(output).toContain(`oom-bonker ${command}: cannot connect to the broker at ${url.replace('s3cret-pw', '***')} (ECONNREFUSED)`);
     expect(output).toMatch(/is `oom-bonker broker` or `oom-bonker up` running there\? Check BONKER_BROKER_URL \(--broker-url\)/);
@@ -51,14 +39,14 @@ describe('with no broker listening', () => {
 describe('with a users file', () => {
   it('a wrong password is named as a login problem', async () => {
     const url = `mqtt://127.0.0.1:${secured.mqttPort}`;
-    const { code, output } = await run(['status'], { BONKER_BROKER_URL: url, BONKER_MQTT_USERNAME: 'admin', BONKER_MQTT_PASSWORD: 'wrong' });
+    const { code, output } = await runBonker(['status'], { BONKER_BROKER_URL: url, BONKER_MQTT_USERNAME: 'admin', BONKER_MQTT_PASSWORD: 'wrong' });
     expect(code).toBe(1);
     expect(output).toMatch(new RegExp(`the broker at mqtt://127\\.0\\.0\\.1:${secured.mqttPort} refused the login \\(.*\\); check BONKER_MQTT_USERNAME and BONKER_MQTT_PASSWORD`));
   });
 
   it('the admin user connects', async () => {
     const url = `mqtt://127.0.0.1:${secured.mqttPort}`;
-    const { code, output } = await run(['status'], { BONKER_BROKER_URL: url, BONKER_MQTT_USERNAME: 'admin', BONKER_MQTT_PASSWORD: PASSWORD });
+    const { code, output } = await runBonker(['status'], { BONKER_BROKER_URL: url, BONKER_MQTT_USERNAME: 'admin', BONKER_MQTT_PASSWORD: PASSWORD });
     expect(code, output).toBe(0);
     expect(output).toMatch(/no devices have announced themselves yet/);
   });

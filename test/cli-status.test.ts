@@ -2,38 +2,25 @@
 // bonk's pod and the last time a device was seen, against a real broker and real agents.
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDeviceInfo, silentLogger } from '../contract/index.ts';
-import { loadBrokerConfig } from '../broker/config.ts';
-import { startBroker, type RunningBroker } from '../broker/start-broker.ts';
-import { startChain, type Chain } from './helpers/chain.ts';
-import { startBonker } from './helpers/child-process.ts';
+import { parseDeviceInfo } from '../contract/index.ts';
+import { startChainWithBroker, type ChainWithBroker } from './helpers/chain.ts';
+import { runBonker, startBonker } from './helpers/child-process.ts';
 import { freePort } from './helpers/free-port.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 import { waitForEvent } from './helpers/wait.ts';
 
-let broker: RunningBroker;
-let chain: Chain;
+let chain: ChainWithBroker;
 let env: Record<string, string>;
 const alertBonk = (id: string) =>
   JSON.stringify({ v: 1, id, count: 1, reason: 'memory-eater OOMKilled', source: 'alertmanager', labels: { namespace: 'bonk', pod: 'memory-eater', container: 'eater' }, at: Date.now() });
-
-async function run(args: string[]) {
-  const child = startBonker(args, env);
-  const { code } = await child.exited;
-  return { code, output: child.output.join('\n') };
-}
+const run = (args: string[]) => runBonker(args, env);
 
 beforeAll(async () => {
-  broker = await startBroker(
-    loadBrokerConfig({ BONKER_BROKER_PORT: '0', BONKER_BROKER_WS_PORT: 'off', BONKER_BROKER_HTTP_PORT: 'off', BONKER_PERSISTENCE: 'memory' }),
-    silentLogger,
-  );
-  env = { BONKER_BROKER_URL: `mqtt://127.0.0.1:${broker.mqttPort}` };
-  chain = await startChain(env.BONKER_BROKER_URL!);
+  chain = await startChainWithBroker();
+  env = { BONKER_BROKER_URL: chain.brokerUrl };
 });
 afterAll(async () => {
   await chain?.close();
-  await broker?.close();
 });
 
 describe('oom-bonker status', () => {

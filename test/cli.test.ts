@@ -3,34 +3,21 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CONFIG, VERSION, silentLogger } from '../contract/index.ts';
-import { loadBrokerConfig } from '../broker/config.ts';
-import { startBroker, type RunningBroker } from '../broker/start-broker.ts';
-import { startChain, type Chain } from './helpers/chain.ts';
-import { startBonker } from './helpers/child-process.ts';
+import { EXIT_CONFIG, VERSION } from '../contract/index.ts';
+import { startChainWithBroker, type ChainWithBroker } from './helpers/chain.ts';
+import { runBonker, startBonker } from './helpers/child-process.ts';
 
 const mqttCli = new URL('../node_modules/.bin/mqtt', import.meta.url).pathname;
-let broker: RunningBroker;
-let chain: Chain;
+let chain: ChainWithBroker;
 let brokerEnv: Record<string, string>;
-
-async function run(args: string[], env: Record<string, string> = brokerEnv) {
-  const child = startBonker(args, env);
-  const { code } = await child.exited;
-  return { code, output: child.output.join('\n') };
-}
+const run = (args: string[], env: Record<string, string> = brokerEnv) => runBonker(args, env);
 
 beforeAll(async () => {
-  broker = await startBroker(
-    loadBrokerConfig({ BONKER_BROKER_PORT: '0', BONKER_BROKER_WS_PORT: 'off', BONKER_BROKER_HTTP_PORT: 'off', BONKER_PERSISTENCE: 'memory' }),
-    silentLogger,
-  );
-  brokerEnv = { BONKER_BROKER_URL: `mqtt://127.0.0.1:${broker.mqttPort}` };
-  chain = await startChain(brokerEnv.BONKER_BROKER_URL!);
+  chain = await startChainWithBroker();
+  brokerEnv = { BONKER_BROKER_URL: chain.brokerUrl };
 });
 afterAll(async () => {
   await chain?.close();
-  await broker?.close();
 });
 
 describe('oom-bonker bonk', () => {
@@ -116,7 +103,7 @@ describe('other MQTT clients', () => {
   it('`mqtt pub -m 3` bonks three times and `oom-bonker status` shows the device online', async () => {
     const strikes = chain.strikes();
     const acks = chain.acks.length;
-    await promisify(execFile)(mqttCli, ['pub', '-h', '127.0.0.1', '-p', String(broker.mqttPort), '-q', '1', '-t', 'bonker/tux/bonk', '-m', '3']);
+    await promisify(execFile)(mqttCli, ['pub', '-h', '127.0.0.1', '-p', String(chain.broker.mqttPort), '-q', '1', '-t', 'bonker/tux/bonk', '-m', '3']);
     await chain.waitForAcks(acks + 1);
     expect(chain.strikes() - strikes).toBe(3);
 

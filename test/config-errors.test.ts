@@ -3,15 +3,11 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CONFIG } from '../contract/index.ts';
-import { startBonker } from './helpers/child-process.ts';
+import { runBonker } from './helpers/child-process.ts';
 import { freePort } from './helpers/free-port.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 
-async function run(command: string, env: Record<string, string>) {
-  const child = startBonker([command], env);
-  const { code } = await child.exited;
-  return { code, output: child.output.join('\n') };
-}
+const run = (command: string, env: Record<string, string>) => runBonker([command], env);
 
 /** Each variable must appear at the start of a problem line, followed by what is expected. */
 function expectNamed(output: string, variables: string[]) {

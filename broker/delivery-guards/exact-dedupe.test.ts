@@ -1,37 +1,22 @@
 // The exact duplicate check still does what aedes' check is for: one copy per message despite overlapping filters.
 import { afterEach, describe, expect, it } from 'vitest';
-import mqtt, { type MqttClient } from 'mqtt';
-import { createTopics, silentLogger } from '../../contract/index.ts';
-import { waitForEvent, waitUntil } from '../../test/helpers/wait.ts';
-import { startBroker, type RunningBroker } from '../start-broker.ts';
-import { asEmitter, makeTempDir, testBrokerConfig } from '../../test/helpers/broker-test-support.ts';
+import { createTopics } from '../../contract/index.ts';
+import { waitUntil } from '../../test/helpers/wait.ts';
+import { asEmitter, createBrokerTestKit } from '../../test/helpers/broker-test-support.ts';
 
 const topics = createTopics();
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function connect(broker: RunningBroker, options: mqtt.IClientOptions): Promise<MqttClient> {
-  const client = mqtt.connect(`mqtt://127.0.0.1:${broker.mqttPort}`, { reconnectPeriod: 0, ...options });
-  cleanups.push(() => client.endAsync(true));
-  await waitForEvent(asEmitter(client), 'connect');
-  return client;
-}
+const kit = createBrokerTestKit();
+afterEach(() => kit.cleanup());
 
 describe('exact dedupe', () => {
   it.each(['level', 'memory'] as const)('hands a clean:false subscriber one copy when two of its filters match (%s)', async (kind) => {
-    const dir = await makeTempDir();
-    cleanups.push(dir.remove);
-    const broker = await startBroker(testBrokerConfig({ BONKER_PERSISTENCE: kind, BONKER_DATA_DIR: dir.path }), silentLogger);
-    cleanups.push(broker.close);
-    const tux = await connect(broker, { clientId: 'tux-overlap', clean: false });
+    const broker = await kit.startBroker(kind);
+    const tux = await kit.connect(broker, { clientId: 'tux-overlap', clean: false });
     const copies = new Map<string, number>();
     tux.on('message', (_topic, payload) => copies.set(payload.toString(), (copies.get(payload.toString()) ?? 0) + 1));
     await tux.subscribeAsync([topics.bonk('tux'), topics.all('bonk'), `${topics.prefix}/#`], { qos: 1 });
 
-    const edge = await connect(broker, { clientId: 'edge-overlap' });
+    const edge = await kit.connect(broker, { clientId: 'edge-overlap' });
     const sent = Array.from({ length: 60 }, (_, i) => `bonk-${i}`);
     await Promise.all(sent.map((payload, i) => edge.publishAsync(topics.bonk('tux'), payload, { qos: ([0, 1, 2] as const)[i % 3] })));
     // A last message published after all others were acknowledged: once it is in, any second copy would be too.

@@ -1,9 +1,9 @@
 // podman for the container suite: one-shot commands, and containers run attached whose JSON log lines are events.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { followOutputLines, type LogLine, type OutputLines } from '../helpers/output-lines.ts';
 import { waitForEvent } from '../helpers/wait.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,16 +41,9 @@ export async function removeSupersededBuilds(buildOutput: string): Promise<numbe
   return leftovers.length;
 }
 
-export interface LogLine {
-  msg?: string;
-  [key: string]: unknown;
-}
-
-export interface RunningContainer {
+export interface RunningContainer extends OutputLines {
   name: string;
   child: ChildProcess;
-  logs: LogLine[];
-  output: string[];
   waitForLog(accept: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Waits for a plain (non-JSON) output line, such as `up`'s banner, including one printed already. */
   waitForText(pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -66,17 +59,7 @@ export interface RunningContainer {
 export function runContainer(name: string, args: string[]): RunningContainer {
   const child = spawn('podman', ['run', '--rm', '--name', name, ...args], { cwd: ROOT, env: PODMAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
   const events = new EventEmitter();
-  const logs: LogLine[] = [];
-  const output: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      output.push(line);
-      const parsed = parseJson(line);
-      if (!parsed) return void events.emit('text', line);
-      logs.push(parsed);
-      events.emit('log', parsed);
-    });
-  }
+  const { logs, output } = followOutputLines(child, events);
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       events.emit('exit', code);
@@ -108,13 +91,4 @@ export function runContainer(name: string, args: string[]): RunningContainer {
       return exited;
     },
   };
-}
-
-function parseJson(line: string): LogLine | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    return JSON.parse(line) as LogLine;
-  } catch {
-    return undefined;
-  }
 }

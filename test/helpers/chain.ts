@@ -1,10 +1,13 @@
-// The whole chain in one test process: edge + device agent (simulated servo) against a broker the test chose.
+// The whole chain in one test process: edge + device agent (simulated servo) against a broker the test chose, or
+// against the bundled broker started here too.
 import { silentLogger, type Ack, type Env } from '../../contract/index.ts';
+import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { loadDeviceConfig } from '../../device/config.ts';
 import { createSimulatedServo, type SimulatedServo } from '../../device/servo/simulated.ts';
 import { startDevice, type RunningDevice } from '../../device/start-device.ts';
 import { loadEdgeConfig } from '../../edge/core/config.ts';
 import { startEdge, type RunningEdge } from '../../edge/node/main.ts';
+import { testBrokerConfig } from './broker-test-support.ts';
 import { makeTempDir } from './temp-dir.ts';
 import { waitUntil } from './wait.ts';
 
@@ -64,6 +67,33 @@ export async function startChain(brokerUrl: string, extraEnv: Env = {}): Promise
       await edge.close();
       await device.close();
       await state.remove();
+    },
+  };
+}
+
+export interface ChainWithBroker extends Chain {
+  broker: RunningBroker;
+  brokerUrl: string;
+}
+
+/** The bundled broker in this process (loopback, in memory) and the chain against it; `close` stops both. */
+export async function startChainWithBroker(): Promise<ChainWithBroker> {
+  const broker = await startBroker(testBrokerConfig(), silentLogger);
+  const brokerUrl = `mqtt://127.0.0.1:${broker.mqttPort}`;
+  let chain: Chain;
+  try {
+    chain = await startChain(brokerUrl);
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
+  return {
+    ...chain,
+    broker,
+    brokerUrl,
+    async close() {
+      await chain.close();
+      await broker.close();
     },
   };
 }

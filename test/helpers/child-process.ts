@@ -1,24 +1,16 @@
 // Runs `oom-bonker <command>` as a real child process and follows its JSON log lines as events.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { followOutputLines, type LogLine, type OutputLines } from './output-lines.ts';
 import { waitForEvent } from './wait.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/oom-bonker.js', import.meta.url));
 
-export interface LogLine {
-  msg?: string;
-  level?: number;
-  [key: string]: unknown;
-}
-
-export interface BonkerProcess {
+export interface BonkerProcess extends OutputLines {
   child: ChildProcess;
   /** 'log' (LogLine) for every JSON line on stdout, 'text' for other lines, 'exit' (code, signal). */
   events: EventEmitter;
-  logs: LogLine[];
-  output: string[];
   waitForLog(accept: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Waits for a plain (non-JSON) output line, including ones printed already. */
   waitForText(pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -34,19 +26,7 @@ export function startBonker(args: string[], env: Record<string, string>, { bin =
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const events = new EventEmitter();
-  const logs: LogLine[] = [];
-  const output: string[] = [];
-  const follow = (stream: NodeJS.ReadableStream) =>
-    createInterface({ input: stream }).on('line', (line) => {
-      output.push(line);
-      const parsed = parseJson(line);
-      if (parsed) {
-        logs.push(parsed);
-        events.emit('log', parsed);
-      } else events.emit('text', line);
-    });
-  follow(child.stdout!);
-  follow(child.stderr!);
+  const { logs, output } = followOutputLines(child, events);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
       events.emit('exit', code, signal);
@@ -82,11 +62,9 @@ export function startBonker(args: string[], env: Record<string, string>, { bin =
   };
 }
 
-function parseJson(line: string): LogLine | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    return JSON.parse(line) as LogLine;
-  } catch {
-    return undefined;
-  }
+/** Runs `oom-bonker args…` to its end: its exit code and everything it printed, one string. */
+export async function runBonker(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = startBonker(args, env);
+  const { code } = await child.exited;
+  return { code, output: child.output.join('\n') };
 }

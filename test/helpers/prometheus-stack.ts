@@ -1,11 +1,15 @@
 // Debian's Prometheus and Alertmanager as children for the infra suites, fed our shipped rules and route with
-// test-sized timings; each stopped by its own PID.
+// test-sized timings; each stopped by its own PID. Also the whole alert path in front of a broker: Prometheus →
+// Alertmanager → our edge.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse, stringify } from 'yaml';
+import type { Env, Logger } from '../../contract/index.ts';
+import { loadEdgeConfig } from '../../edge/core/config.ts';
+import { startEdge, type RunningEdge } from '../../edge/node/main.ts';
 import { INFRA } from '../infra/infra-files.ts';
 import { ALERTMANAGER, PROMETHEUS, requireProgram } from '../interop/require-programs.ts';
 import { freePort } from './free-port.ts';
@@ -103,4 +107,50 @@ export async function startAlertmanager(dir: string, edgeUrl: string, tokenFile:
     `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=debug',
   ], /Listening on/);
   return { ...program, port };
+}
+
+export interface AlertPath {
+  prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+  alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
+  edge: RunningEdge;
+  /** Alertmanager reads the edge's token from here on every send; a test may rewrite it. */
+  tokenFile: string;
+  /** Stops Prometheus, Alertmanager and the edge, in that order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Prometheus (our rules, scaled) scraping `jobs` → Alertmanager (our route) → an edge on a loopback port that wants
+ * `token` and publishes to `brokerUrl`, logging to `edgeLog`; `edgeEnv` adds edge settings. Files go into `dir`.
+ */
+export async function startAlertPath(opts: {
+  dir: string;
+  brokerUrl: string;
+  token: string;
+  jobs: ScrapeJob[];
+  edgeLog: Logger;
+  edgeEnv?: Env;
+}): Promise<AlertPath> {
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    const edge = await startEdge(
+      loadEdgeConfig({ BONKER_EDGE_PORT: '0', BONKER_EDGE_TOKEN: opts.token, BONKER_BROKER_URL: opts.brokerUrl, ...opts.edgeEnv }),
+      opts.edgeLog,
+    );
+    started.unshift({ stop: () => edge.close() });
+    const tokenFile = path.join(opts.dir, 'bonker-token');
+    await writeFile(tokenFile, opts.token);
+    const alertmanager = await startAlertmanager(opts.dir, `http://127.0.0.1:${edge.port}`, tokenFile);
+    started.unshift(alertmanager);
+    const prometheus = await startPrometheus(opts.dir, await scaledRules(), alertmanager.port, opts.jobs);
+    started.unshift(prometheus);
+    return { prometheus, alertmanager, edge, tokenFile, stop: () => stopAll(started) };
+  } catch (error) {
+    await stopAll(started);
+    throw error;
+  }
+}
+
+async function stopAll(started: { stop(): Promise<void> }[]): Promise<void> {
+  for (const part of started) await part.stop();
 }

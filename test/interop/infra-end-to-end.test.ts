@@ -3,15 +3,13 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBrokerConfig } from '../../broker/config.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { silentLogger } from '../../contract/index.ts';
+import { testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { startAgent, type TestAgent } from '../helpers/test-agent.ts';
 import { createRecordingLogger } from '../helpers/recording-logger.ts';
-import { loadEdgeConfig } from '../../edge/core/config.ts';
-import { startEdge, type RunningEdge } from '../../edge/node/main.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { scaledRules, startAlertmanager, startPrometheus } from '../helpers/prometheus-stack.ts';
+import { startAlertPath, type AlertPath } from '../helpers/prometheus-stack.ts';
 import { kubeStateMetricsText, startExporter, type KubeContainer, type StandInExporter } from '../helpers/stand-in-exporters.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitForEvent, waitUntil } from '../helpers/wait.ts';
@@ -29,18 +27,12 @@ describe('OOM kill → Prometheus → Alertmanager → edge → broker → devic
   let ksm: StandInExporter;
   let brokerPort: number;
   let broker: RunningBroker | undefined;
-  let edge: RunningEdge;
   let agent: TestAgent;
-  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
-  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
-  let tokenFile: string;
+  let alerting: AlertPath;
 
   const startOurBroker = async () =>
     startBroker(
-      loadBrokerConfig({
-        BONKER_BROKER_PORT: String(brokerPort), BONKER_BROKER_WS_PORT: 'off', BONKER_BROKER_HTTP_PORT: 'off',
-        BONKER_PERSISTENCE: 'level', BONKER_DATA_DIR: path.join(dir.path, 'broker'),
-      }),
+      testBrokerConfig({ BONKER_BROKER_PORT: String(brokerPort), BONKER_PERSISTENCE: 'level', BONKER_DATA_DIR: path.join(dir.path, 'broker') }),
       silentLogger,
     );
   const kill = (pod: string) => {
@@ -53,7 +45,7 @@ describe('OOM kill → Prometheus → Alertmanager → edge → broker → devic
     waitUntil(edgeLog.events, 'line', () => check(handled()), timeoutMs);
   const doneFor = (pod: string) => agent.acks.filter((a) => a.result === 'done' && a.labels?.pod === pod);
   const amSaid = (pattern: RegExp, times = 1) =>
-    waitUntil(alertmanager.events, 'line', () => alertmanager.lines.filter((l) => pattern.test(l)).length >= times, 30_000);
+    waitUntil(alerting.alertmanager.events, 'line', () => alerting.alertmanager.lines.filter((l) => pattern.test(l)).length >= times, 30_000);
 
   beforeAll(async () => {
     dir = await makeTempDir('bonker-infra-e2e-');
@@ -62,25 +54,17 @@ describe('OOM kill → Prometheus → Alertmanager → edge → broker → devic
     broker = await startOurBroker();
     const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
     agent = await startAgent(brokerUrl, path.join(dir.path, 'device'));
-    edge = await startEdge(
-      loadEdgeConfig({ BONKER_EDGE_PORT: '0', BONKER_EDGE_TOKEN: TOKEN, BONKER_BROKER_URL: brokerUrl, BONKER_EDGE_PUBLISH_TIMEOUT_MS: '2000' }),
-      edgeLog,
-    );
-    tokenFile = path.join(dir.path, 'bonker-token');
-    await writeFile(tokenFile, TOKEN);
-    alertmanager = await startAlertmanager(dir.path, `http://127.0.0.1:${edge.port}`, tokenFile);
-    prometheus = await startPrometheus(dir.path, await scaledRules(), alertmanager.port, [
-      { job: 'kube-state-metrics', port: ksm.port },
-    ]);
+    alerting = await startAlertPath({
+      dir: dir.path, brokerUrl, token: TOKEN, edgeLog, edgeEnv: { BONKER_EDGE_PUBLISH_TIMEOUT_MS: '2000' },
+      jobs: [{ job: 'kube-state-metrics', port: ksm.port }],
+    });
     // The counters' zero must be in the TSDB before a kill, or increase() has nothing to compare with.
     await ksm.scrapes(3);
   }, 60_000);
 
   afterAll(async () => {
-    await prometheus?.stop();
-    await alertmanager?.stop();
+    await alerting?.stop();
     await agent?.device.close();
-    await edge?.close();
     await broker?.close();
     await ksm?.close();
     await dir?.remove();
@@ -123,7 +107,7 @@ describe('OOM kill → Prometheus → Alertmanager → edge → broker → devic
 
   it('broker down while firing → edge 503, Alertmanager retries, the bonk arrives once the broker is back', async () => {
     const start = Date.now();
-    const unready = waitForEvent(edge.events, 'unready', { timeoutMs: 10_000 });
+    const unready = waitForEvent(alerting.edge.events, 'unready', { timeoutMs: 10_000 });
     await broker!.close();
     await unready;
     const strikes = agent.strikes();
@@ -140,16 +124,16 @@ describe('OOM kill → Prometheus → Alertmanager → edge → broker → devic
 
   it('wrong token in the Alertmanager config → no bonk, 401s', async () => {
     const start = Date.now();
-    await writeFile(tokenFile, 'not-the-token');
+    await writeFile(alerting.tokenFile, 'not-the-token');
     const strikes = agent.strikes();
-    const earlier401s = alertmanager.lines.filter((l) => /status code 401/.test(l)).length;
+    const earlier401s = alerting.alertmanager.lines.filter((l) => /status code 401/.test(l)).length;
     kill('eater-b');
     // Two refused sends: the second is a whole group_interval later, when a bonk would long have struck.
     await amSaid(/status code 401/, earlier401s + 2);
     timings.two401s = Date.now() - start;
     expect(agent.strikes()).toBe(strikes);
     expect(doneFor('eater-b')).toHaveLength(1);
-    const metrics = await (await fetch(`http://127.0.0.1:${edge.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${alerting.edge.port}/metrics`)).text();
     expect(Number(/bonker_edge_errors_total\{kind="unauthorized"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
     const refused = edgeLog.entries.filter((e) => e.level === 'warn' && e.obj.status === 401);
     expect(refused.length).toBeGreaterThanOrEqual(2);

@@ -2,17 +2,14 @@
 // 1/15) → Alertmanager 0.25 (our route) → edge → bundled broker → device agent (simulated servo), fed by stand-ins for
 // kube-state-metrics, the kubelet's /metrics/cadvisor and two node_exporters (a host outside Kubernetes, job "node";
 // a Kubernetes node, job "node-exporter") serving the real exposition format.
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBrokerConfig } from '../../broker/config.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
 import { silentLogger, type Ack } from '../../contract/index.ts';
+import { testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { startAgent, type TestAgent } from '../helpers/test-agent.ts';
-import { loadEdgeConfig } from '../../edge/core/config.ts';
-import { startEdge, type RunningEdge } from '../../edge/node/main.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { RULE_SCALE, scaledRules, startAlertmanager, startPrometheus } from '../helpers/prometheus-stack.ts';
+import { RULE_SCALE, startAlertPath, type AlertPath } from '../helpers/prometheus-stack.ts';
 import { createRecordingLogger } from '../helpers/recording-logger.ts';
 import {
   kubeletCadvisorText, kubeStateMetricsText, nodeExporterText, startExporter, type KubeContainer, type StandInExporter,
@@ -36,10 +33,8 @@ describe('each kind of OOM kill → exactly one bonk (real Prometheus + Alertman
   let dir: { path: string; remove(): Promise<void> };
   let exporters: Record<'ksm' | 'kubelet' | 'host' | 'kubeNode', StandInExporter>;
   let broker: RunningBroker;
-  let edge: RunningEdge;
   let agent: TestAgent;
-  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
-  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+  let alerting: AlertPath;
 
   const done = (match: (ack: Ack) => boolean) => agent.acks.filter((a) => a.result === 'done' && match(a));
   const forPod = (pod: string) => (ack: Ack) => ack.labels?.pod === pod;
@@ -48,7 +43,7 @@ describe('each kind of OOM kill → exactly one bonk (real Prometheus + Alertman
     waitUntil(exporters.kubelet.events, 'scrape', () => Date.now() - since >= ms, ms + 10_000);
   /** How many evaluations in the last `range` had this alert pending or firing (Prometheus' ALERTS series). */
   const alertSamples = async (selector: string, range = '2m') =>
-    Number((await prometheus.query(`sum(count_over_time(ALERTS{${selector}}[${range}]))`))[0]?.value[1] ?? 0);
+    Number((await alerting.prometheus.query(`sum(count_over_time(ALERTS{${selector}}[${range}]))`))[0]?.value[1] ?? 0);
 
   beforeAll(async () => {
     dir = await makeTempDir('bonker-oom-detection-');
@@ -60,33 +55,27 @@ describe('each kind of OOM kill → exactly one bonk (real Prometheus + Alertman
     };
     const brokerPort = await freePort();
     broker = await startBroker(
-      loadBrokerConfig({
-        BONKER_BROKER_PORT: String(brokerPort), BONKER_BROKER_WS_PORT: 'off', BONKER_BROKER_HTTP_PORT: 'off',
-        BONKER_PERSISTENCE: 'memory', BONKER_DATA_DIR: path.join(dir.path, 'broker'),
-      }),
+      testBrokerConfig({ BONKER_BROKER_PORT: String(brokerPort), BONKER_PERSISTENCE: 'memory', BONKER_DATA_DIR: path.join(dir.path, 'broker') }),
       silentLogger,
     );
     const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
     agent = await startAgent(brokerUrl, path.join(dir.path, 'device'));
-    edge = await startEdge(loadEdgeConfig({ BONKER_EDGE_PORT: '0', BONKER_EDGE_TOKEN: TOKEN, BONKER_BROKER_URL: brokerUrl }), edgeLog);
-    const tokenFile = path.join(dir.path, 'bonker-token');
-    await writeFile(tokenFile, TOKEN);
-    alertmanager = await startAlertmanager(dir.path, `http://127.0.0.1:${edge.port}`, tokenFile);
-    prometheus = await startPrometheus(dir.path, await scaledRules(), alertmanager.port, [
-      { job: 'kube-state-metrics', port: exporters.ksm.port },
-      { job: 'kubelet', port: exporters.kubelet.port, metricsPath: '/metrics/cadvisor' },
-      { job: 'node', port: exporters.host.port },
-      { job: 'node-exporter', port: exporters.kubeNode.port },
-    ]);
+    alerting = await startAlertPath({
+      dir: dir.path, brokerUrl, token: TOKEN, edgeLog,
+      jobs: [
+        { job: 'kube-state-metrics', port: exporters.ksm.port },
+        { job: 'kubelet', port: exporters.kubelet.port, metricsPath: '/metrics/cadvisor' },
+        { job: 'node', port: exporters.host.port },
+        { job: 'node-exporter', port: exporters.kubeNode.port },
+      ],
+    });
     // Every counter's value before a kill must be in the TSDB, or increase() has nothing to compare with.
     await Promise.all(Object.values(exporters).map((exporter) => exporter.scrapes(3)));
   }, 60_000);
 
   afterAll(async () => {
-    await prometheus?.stop();
-    await alertmanager?.stop();
+    await alerting?.stop();
     await agent?.device.close();
-    await edge?.close();
     await broker?.close();
     await Promise.all(Object.values(exporters ?? {}).map((exporter) => exporter.close()));
     await dir?.remove();
@@ -106,7 +95,7 @@ describe('each kind of OOM kill → exactly one bonk (real Prometheus + Alertman
     await waitUntil(agent.device.events, 'ack', () => done(forPod('eater')).length === 1, 20_000);
     expect(done(forPod('eater'))[0]!.labels).toMatchObject({ alertname: 'KubeContainerOOMKilled', restarts: '1' });
     // The double bonk was on offer: Prometheus stored the kubelet's count of the kill.
-    expect((await prometheus.query('max_over_time(container_oom_events_total{pod="eater"}[1m])'))[0]!.value[1]).toBe('1');
+    expect((await alerting.prometheus.query('max_over_time(container_oom_events_total{pod="eater"}[1m])'))[0]!.value[1]).toBe('1');
 
     await scrapedUntil(killedAt, ALERT_LIFE_MS);
     expect(done(forPod('eater'))).toHaveLength(1);

@@ -2,28 +2,19 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { silentLogger } from '../../contract/index.ts';
-import { loadBrokerConfig } from '../../broker/config.ts';
-import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
-import { startChain, type Chain } from '../helpers/chain.ts';
+import { startChainWithBroker, type ChainWithBroker } from '../helpers/chain.ts';
 import { MOSQUITTO_PUB, MOSQUITTO_SUB } from './require-programs.ts';
 
 const run = promisify(execFile);
-let broker: RunningBroker;
-let chain: Chain;
+let chain: ChainWithBroker;
 let hostPort: string[];
 
 beforeAll(async () => {
-  broker = await startBroker(
-    loadBrokerConfig({ BONKER_BROKER_PORT: '0', BONKER_BROKER_WS_PORT: 'off', BONKER_BROKER_HTTP_PORT: 'off', BONKER_PERSISTENCE: 'memory' }),
-    silentLogger,
-  );
-  hostPort = ['-h', '127.0.0.1', '-p', String(broker.mqttPort)];
-  chain = await startChain(`mqtt://127.0.0.1:${broker.mqttPort}`);
+  chain = await startChainWithBroker();
+  hostPort = ['-h', '127.0.0.1', '-p', String(chain.broker.mqttPort)];
 });
 afterAll(async () => {
   await chain?.close();
-  await broker?.close();
 });
 
 it("`mosquitto_pub -m ''` bonks once and `-m 2` twice", async () => {

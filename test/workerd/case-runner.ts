@@ -1,6 +1,7 @@
 // Runs rows of the shared edge case table against a real edge: one wrangler dev per distinct setting set, one play.
 import { EDGE_CASE_ENV, edgeCaseRequest, edgeCases, type EdgeCase } from '../helpers/edge-cases.ts';
-import { checkEdgeCase, FRONT_MODE, type CaseWorld } from './case-world.ts';
+import { checkEdgeCase } from '../helpers/edge-case-check.ts';
+import { FRONT_MODE, startCaseWorld, type CaseWorld } from './case-world.ts';
 import { startWranglerDev, type WranglerDev } from './wrangler-dev.ts';
 
 const settingsKey = (edgeCase: EdgeCase) => JSON.stringify(edgeCase.env ?? {});
@@ -10,8 +11,34 @@ export interface WorkersPerSetting {
   close(): Promise<void>;
 }
 
+export interface CaseRun {
+  world: CaseWorld;
+  workers: WorkersPerSetting;
+  close(): Promise<void>;
+}
+
+/** The case world and a dev server per setting set of the table, `extra` added to each set. */
+export async function startCaseRun(extra: Record<string, string> = {}): Promise<CaseRun> {
+  const world = await startCaseWorld();
+  let workers: WorkersPerSetting;
+  try {
+    workers = await startWorkersPerSetting(world, extra);
+  } catch (error) {
+    await world.close();
+    throw error;
+  }
+  return {
+    world,
+    workers,
+    async close() {
+      await workers.close();
+      await world.close();
+    },
+  };
+}
+
 /** One dev server per distinct setting set of the table, started together, since each takes a few seconds. */
-export async function startWorkersPerSetting(world: CaseWorld, extra: Record<string, string> = {}): Promise<WorkersPerSetting> {
+async function startWorkersPerSetting(world: CaseWorld, extra: Record<string, string> = {}): Promise<WorkersPerSetting> {
   const workers = new Map<string, WranglerDev>();
   const close = () => Promise.all([...workers.values()].map((w) => w.close())).then(() => undefined);
   const distinct = [...new Map(edgeCases.map((c) => [settingsKey(c), c.env ?? {}])).entries()];
@@ -47,5 +74,7 @@ export async function playEdgeCase(
   const response = edgeCase.publisher === 'acks' ? await world.withDevice(send) : await send();
   await world.front.setMode('up');
   await world.barrier();
-  await checkEdgeCase(edgeCase, response, world.received.slice(before));
+  // The subscriber's filter is bonker/+/bonk: the level in between is the device.
+  const bonks = world.received.slice(before).map(({ topic, command }) => ({ id: command.id, device: topic.split('/')[1]! }));
+  await checkEdgeCase(edgeCase, response, bonks, 'any');
 }

@@ -4,7 +4,6 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
-import { expect } from 'vitest';
 import { parseBonkPayload, silentLogger, type BonkCommand } from '../../contract/index.ts';
 import { testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
@@ -13,7 +12,6 @@ import { deviceClientId } from '../../contract/index.ts';
 import { createSimulatedServo } from '../../device/servo/simulated.ts';
 import { startDevice } from '../../device/start-device.ts';
 import { FAST } from '../helpers/test-agent.ts';
-import type { EdgeCase } from '../helpers/edge-cases.ts';
 import type { PublisherBehaviour } from '../helpers/recording-publisher.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -105,26 +103,4 @@ async function startRefusingBroker() {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => aedes.close(() => resolve()))),
   };
-}
-
-/** The assertions app.test.ts makes for one row, made against a real server's answer and the real broker. */
-export async function checkEdgeCase(edgeCase: EdgeCase, response: Response, bonks: Received[]): Promise<void> {
-  const { expect: want } = edgeCase;
-  const text = await response.text();
-  expect(response.status, text).toBe(want.status);
-  for (const [name, pattern] of Object.entries(want.headers ?? {})) expect(response.headers.get(name)).toMatch(pattern);
-  if (want.text) expect(text).toMatch(want.text);
-  else expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  const body = want.text ? {} : (JSON.parse(text) as Record<string, unknown>);
-  if (want.body) expect(body).toMatchObject(want.body);
-  if (want.error) expect(body.error).toMatch(want.error);
-  if (want.published !== undefined) {
-    expect(bonks).toHaveLength(want.published);
-    if (response.status === 200) expect([...(body.published as string[])].sort()).toEqual(bonks.map((b) => b.command.id).sort());
-  }
-  if (want.pending !== undefined) {
-    expect(body.pending).toHaveLength(want.pending);
-    expect(body.pending).toEqual((body.published as string[]).slice(0, want.pending));
-  }
-  if (want.device) expect(new Set(bonks.map((b) => b.topic))).toEqual(new Set([`bonker/${want.device}/bonk`]));
 }

@@ -1,28 +1,24 @@
 // The shared edge case table (test/helpers/edge-cases.ts) against the Worker in Durable Object mode (wrangler dev), whose one
 // held broker connection meets every broker behaviour through the switchable front (test/workerd/case-world.ts).
-// The assertions live in checkEdgeCase (case-world.ts), the same for every build.
+// The assertions live in checkEdgeCase (test/helpers/edge-case-check.ts), the same for every build.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { edgeCases } from '../helpers/edge-cases.ts';
-import { playEdgeCase, startWorkersPerSetting, type WorkersPerSetting } from './case-runner.ts';
-import { startCaseWorld, type CaseWorld } from './case-world.ts';
+import { playEdgeCase, startCaseRun, type CaseRun } from './case-runner.ts';
 
-let world: CaseWorld;
-let workers: WorkersPerSetting | undefined;
+let run: CaseRun;
 
 beforeAll(async () => {
-  world = await startCaseWorld();
-  workers = await startWorkersPerSetting(world, { BONKER_EDGE_WORKER_MODE: 'durable-object' });
+  run = await startCaseRun({ BONKER_EDGE_WORKER_MODE: 'durable-object' });
 }, 90_000);
 
 afterAll(async () => {
-  await workers?.close();
-  await world?.close();
+  await run?.close();
 });
 
 describe('edge cases against the Worker in Durable Object mode', () => {
   it.each(edgeCases.map((c) => [c.name, c] as const))('%s', async (_, edgeCase) => {
-    const url = workers!.urlFor(edgeCase);
+    const url = run.workers.urlFor(edgeCase);
     // A silent broker is one the held connection was already using: open it first.
-    await playEdgeCase(world, edgeCase, url, () => fetch(`${url}/readyz`));
+    await playEdgeCase(run.world, edgeCase, url, () => fetch(`${url}/readyz`));
   });
 });

@@ -1,6 +1,7 @@
 // The Worker under test in wrangler dev, a real Aedes it publishes to, and a subscriber that records every bonk.
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
+import { expect } from 'vitest';
 import { parseBonkPayload, silentLogger } from '../../contract/index.ts';
 import { testBrokerConfig } from '../helpers/broker-test-support.ts';
 import { startBroker, type RunningBroker } from '../../broker/start-broker.ts';
@@ -64,6 +65,21 @@ export async function startWorkerWorld(token: string, vars: Record<string, strin
       await stopBroker();
     },
   };
+}
+
+/**
+ * Posts `bodies` all at once, each an alert of its own: every answer is 200, and the ids the answers report are exactly
+ * the bonks that arrived, each once.
+ */
+export async function expectConcurrentPostsPublished(world: WorkerWorld, bodies: unknown[]): Promise<void> {
+  const start = world.received.length;
+  const responses = await Promise.all(bodies.map((body) => world.post(body)));
+  const answers = await Promise.all(responses.map(async (r) => ({ status: r.status, body: (await r.json()) as { published: string[] } })));
+  expect(answers.map((a) => a.status)).toEqual(Array(bodies.length).fill(200));
+  await world.arrived(start + bodies.length);
+  const ids = new Set(world.received.slice(start).map((r) => r.id));
+  expect(ids.size).toBe(bodies.length);
+  expect(new Set(answers.flatMap((a) => a.body.published))).toEqual(ids);
 }
 
 /** A firing notification for an alert of its own: distinct fingerprint, so a distinct bonk id. */
