@@ -114,7 +114,7 @@ const freshAlert = () => ({
 });
 
 describe('the image', () => {
-  it('runs as uid 10001, starts bin/oom-bonker.js, and holds no dev dependencies, no pigpio, no TypeScript sources', async () => {
+  it('runs as uid 10001, starts bin/oom-bonker.js, and holds no dev dependencies, no pigpio, no TypeScript sources (web/ is the page, served as it is)', async () => {
     const config = JSON.parse(await podman(['image', 'inspect', '--format', '{{json .Config}}', IMAGE])) as {
       User: string;
       Entrypoint: string[];
@@ -131,7 +131,7 @@ describe('the image', () => {
     const seen = JSON.parse(await podman(['run', '--rm', ...HARDENED, '--network', 'none', '--entrypoint', 'node', IMAGE, '-e', probe]));
     expect(seen.uid).toBe(Number(UID));
     expect(seen.node).toMatch(/^v20\./);
-    expect(seen.app).toEqual(['bin', 'dist', 'node_modules', 'package-lock.json', 'package.json']);
+    expect(seen.app).toEqual(['bin', 'dist', 'node_modules', 'package-lock.json', 'package.json', 'web']);
     expect(seen.present).toEqual(['mqtt', 'classic-level']);
   });
 
