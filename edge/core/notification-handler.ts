@@ -1,13 +1,12 @@
 // Handles one Alertmanager notification: validate, plan bonks, publish (QoS 2), optionally wait for the acks.
 import type { Handler } from 'hono';
-import { describeIssues } from '../../contract/index.ts';
+import { describeIssues, type Logger } from '../../contract/index.ts';
 import { notificationSchema, type AlertmanagerNotification } from './alertmanager-payload.ts';
-import { EdgeHttpError, printable } from './http-error.ts';
-import { bodyText } from './request-body.ts';
-import { parseDeviceQuery, parseWaitQuery, type Deliver } from './deliver-bonks.ts';
-import type { EdgeMetrics } from './metrics.ts';
 import type { EdgeConfig } from './config.ts';
-import type { Logger } from '../../contract/index.ts';
+import { parseDeviceQuery, parseWaitQuery, type Deliver } from './deliver-bonks.ts';
+import { EdgeHttpError, printable } from './http-error.ts';
+import type { EdgeMetrics } from './metrics.ts';
+import { bodyText } from './request-body.ts';
 import { toBonks } from './to-bonks.ts';
 
 export interface NotificationHandlerDeps {
